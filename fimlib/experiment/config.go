@@ -1,0 +1,110 @@
+// Package experiment runs the seed notebook's whole protocol end to end and
+// records it: load Adult, train the full and the retrained (gold-standard)
+// models, compute the Fisher scores of the deletion set, prune each fraction,
+// fine-tune with the mask kept, attack every model, select the best fraction,
+// and write results.json, the seed's summary JSON and checkpoints into a run
+// directory.
+//
+// Entry points: [Default] (the seed's configuration), [Config.Validate] and
+// [Run]. Every random choice derives from Config.Seed (see [subSeed]), so one
+// seed gives one result.
+package experiment
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/fimprune/fimprune/fimlib/adult"
+	"github.com/fimprune/fimprune/fimlib/fisher"
+	"github.com/fimprune/fimprune/fimlib/mia"
+	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/train"
+)
+
+// Config is one experiment. Start from [Default].
+type Config struct {
+	DataDir   string // directory holding adult.data and adult.test (see adult.ResolveDir)
+	OutDir    string // run directory; created if missing
+	Seed      uint64 // drives initialisation, dropout, shuffling, non-member sampling, bootstrap
+	SplitSeed int64  // drives the train/validation/test split (kept apart so that seeds can vary with a fixed split)
+	Fractions []float64
+	Deletion  string // deletion spec: first:N, random:N or file:PATH
+	Fisher    fisher.Kind
+	// NonMembers is how many test rows the attack uses as non-members (the seed: 100).
+	NonMembers int
+	Bootstrap  int // resamples for the AUC's confidence interval
+	Arch       mlp.Arch
+	Train      train.Config // full model and retrain
+	FineTune   train.Config // masked fine-tuning of each pruned model
+	// Log receives progress (phase lines, epochs); nil is silent.
+	Log io.Writer
+	// Checkpoints turns writing gomlx checkpoints on or off.
+	Checkpoints bool
+}
+
+// Default returns the seed notebook's protocol.
+func Default() Config {
+	return Config{
+		OutDir:      "runs/latest",
+		Seed:        42,
+		SplitSeed:   42,
+		Fractions:   []float64{0.1, 0.2, 0.3, 0.4},
+		Deletion:    adult.DefaultDeletionSpec,
+		Fisher:      fisher.Empirical,
+		NonMembers:  100,
+		Bootstrap:   mia.DefaultBootstrap,
+		Arch:        mlp.Seed,
+		Train:       train.Seed,
+		FineTune:    train.SeedFineTune,
+		Checkpoints: true,
+	}
+}
+
+// Validate checks everything that can be checked before loading data, so that
+// a bad flag fails in milliseconds rather than after training.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Fractions) == 0 {
+		errs = append(errs, errors.New("no pruning fractions"))
+	}
+	for _, f := range c.Fractions {
+		if !(f > 0 && f < 1) {
+			errs = append(errs, fmt.Errorf("fraction %g must be in (0, 1)", f))
+		}
+	}
+	sorted := slices.Clone(c.Fractions)
+	slices.Sort(sorted)
+	if len(slices.Compact(sorted)) != len(c.Fractions) {
+		errs = append(errs, fmt.Errorf("fractions %v contain duplicates", c.Fractions))
+	}
+	if _, err := adult.ParseDeletionSpec(c.Deletion); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := fisher.ParseKind(string(c.Fisher)); err != nil {
+		errs = append(errs, err)
+	}
+	if c.NonMembers <= 0 {
+		errs = append(errs, fmt.Errorf("non-members %d must be positive", c.NonMembers))
+	}
+	if c.Bootstrap <= 0 {
+		errs = append(errs, fmt.Errorf("bootstrap %d must be positive", c.Bootstrap))
+	}
+	if err := c.Arch.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Train.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("training: %w", err))
+	}
+	if err := c.FineTune.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("fine-tuning: %w", err))
+	}
+	if c.OutDir == "" {
+		errs = append(errs, errors.New("no output directory"))
+	} else if fi, err := os.Stat(c.OutDir); err == nil && !fi.IsDir() {
+		errs = append(errs, fmt.Errorf("output %s is a file, not a directory", c.OutDir))
+	}
+	return errors.Join(errs...)
+}

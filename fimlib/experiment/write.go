@@ -1,0 +1,151 @@
+package experiment
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/fimlib/selection"
+	"github.com/fimprune/fimprune/fimlib/train"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+)
+
+func (r *run) write() error {
+	t0 := time.Now()
+	if err := os.MkdirAll(r.cfg.OutDir, 0o755); err != nil {
+		return err
+	}
+	if r.cfg.Checkpoints {
+		sets := map[string][]mlp.Tensor{"full": r.full.params, "retrain": r.retrain.params}
+		for name, params := range r.pruned {
+			sets[name] = params
+		}
+		for name, params := range sets {
+			if err := saveCheckpoint(r.cfg.OutDir, name, params); err != nil {
+				return err
+			}
+		}
+		r.res.Models.Full.Checkpoint = filepath.Join(CheckpointsDir, "full")
+		r.res.Models.Retrain.Checkpoint = filepath.Join(CheckpointsDir, "retrain")
+		for i := range r.res.Models.Pruned {
+			r.res.Models.Pruned[i].Checkpoint = filepath.Join(CheckpointsDir, fmt.Sprintf("pruned-%.2f", r.res.Models.Pruned[i].Fraction))
+		}
+	}
+	r.res.Timings.Write = time.Since(t0).Seconds()
+	if err := results.Write(filepath.Join(r.cfg.OutDir, ResultsFile), r.res); err != nil {
+		return err
+	}
+	summary, err := results.SeedSummary(r.res)
+	if err != nil {
+		return err
+	}
+	data, err := results.Marshal(summary)
+	if err != nil {
+		return err
+	}
+	return results.WriteFileAtomic(filepath.Join(r.cfg.OutDir, SummaryFile), data)
+}
+
+// saveCheckpoint writes params as a gomlx checkpoint in
+// OutDir/checkpoints/name, replacing an earlier one only once the new one is
+// complete (it is written to a temporary directory and renamed).
+func saveCheckpoint(outDir, name string, params []mlp.Tensor) error {
+	parent := filepath.Join(outDir, CheckpointsDir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+name+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	store, err := mlp.NewStore(params, 0)
+	if err != nil {
+		return err
+	}
+	h, err := checkpoint.Build(store).Dir(tmp).Keep(1).Done()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	if err := h.Save(); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	final := filepath.Join(parent, name)
+	old := final + ".old"
+	_ = os.RemoveAll(old)
+	if err := os.Rename(final, old); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// LoadCheckpoint reads the parameters of arch saved by a run in dir (a
+// checkpoint directory such as runs/latest/checkpoints/full).
+func LoadCheckpoint(dir string, arch mlp.Arch) ([]mlp.Tensor, error) {
+	store, err := mlp.NewStore(arch.Init(0), 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkpoint.Load(store).Dir(dir).Immediate().Done(); err != nil {
+		return nil, fmt.Errorf("loading checkpoint %s: %w", dir, err)
+	}
+	return arch.ReadParams(store)
+}
+
+func resultsConfig(c Config) results.Config {
+	tc := func(t train.Config) results.TrainConfig {
+		return results.TrainConfig{Optimizer: "adam", LearningRate: t.LearningRate, AdamEpsilon: t.AdamEpsilon,
+			BatchSize: t.BatchSize, MaxEpochs: t.MaxEpochs, Patience: t.Patience}
+	}
+	return results.Config{
+		Seed: c.Seed, SplitSeed: c.SplitSeed, Fractions: c.Fractions, Deletion: c.Deletion, FisherKind: string(c.Fisher),
+		NonMembers: c.NonMembers, Bootstrap: c.Bootstrap,
+		Model: results.ModelConfig{Inputs: c.Arch.Inputs, Hidden: c.Arch.Hidden, Classes: c.Arch.Classes,
+			Dropout: c.Arch.Dropout, Params: c.Arch.NumParams(), Init: "xavier-uniform weights, zero biases"},
+		Train: tc(c.Train), FineTune: tc(c.FineTune),
+		Selection: results.Selection{UtilityWeight: selection.UtilityWeight, PrivacyWeight: selection.PrivacyWeight},
+	}
+}
+
+func environment(start time.Time) results.Environment {
+	env := results.Environment{
+		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+		Cores: runtime.NumCPU(), CPU: cpuModel(), Time: start.UTC().Format(time.RFC3339),
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/gomlx/gomlx" {
+				env.GomlxVersion = dep.Version
+			}
+		}
+		for _, s := range info.Settings {
+			if s.Key == "GOEXPERIMENT" {
+				env.GOEXPERIMENT = s.Value
+			}
+		}
+	}
+	return env
+}
+
+// cpuModel reads the processor name on Linux; elsewhere it is empty.
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

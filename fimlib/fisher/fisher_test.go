@@ -1,0 +1,151 @@
+package fisher
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fimprune/fimprune/fimlib/backend"
+	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/train"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// smallProblem returns a small random architecture, its parameters and rows.
+func smallProblem(t *testing.T, rows int) (mlp.Arch, *model.Store, train.Data) {
+	t.Helper()
+	arch := mlp.Arch{Inputs: 5, Hidden: []int{7, 4}, Classes: 2, Dropout: 0.2}
+	params := arch.Init(3)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range params { // non-zero biases exercise the bias terms
+		for i := range p.Values {
+			p.Values[i] += float32(0.3 * rng.NormFloat64())
+		}
+	}
+	store, err := mlp.NewStore(params, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := train.Data{Features: arch.Inputs, X: make([]float32, rows*arch.Inputs), Y: make([]int32, rows)}
+	for i := range d.X {
+		d.X[i] = float32(rng.NormFloat64())
+	}
+	for i := range d.Y {
+		d.Y[i] = int32(rng.IntN(2))
+	}
+	return arch, store, d
+}
+
+// naive computes the Fisher the slow, obvious way: one gradient per row with
+// respect to the parameters themselves, squared and averaged on the host.
+func naive(t *testing.T, b compute.Backend, arch mlp.Arch, store *model.Store, d train.Data, kind Kind) [][]float64 {
+	t.Helper()
+	exec := model.MustNewExec(b, store, func(_ *model.Scope, x, y *graph.Node) []*graph.Node {
+		logits := arch.Forward(store, x).Logits
+		loss := graph.ReduceAllSum(mlp.Loss(logits, y))
+		var vars []*graph.Node
+		for l := 0; l < arch.Layers(); l++ {
+			vars = append(vars, store.GetVariable(mlp.WeightsPath(l)).NodeValue(x.Graph()),
+				store.GetVariable(mlp.BiasesPath(l)).NodeValue(x.Graph()))
+		}
+		return append(graph.Gradient(loss, vars...), graph.Softmax(logits, -1))
+	})
+	defer exec.Finalize()
+	var sums [][]float64
+	for i := 0; i < d.Rows(); i++ {
+		x := tensors.FromFlatDataAndDimensions(append([]float32(nil), d.X[i*d.Features:(i+1)*d.Features]...), 1, d.Features)
+		labels := []int32{d.Y[i]}
+		weights := []float64{1}
+		if kind == True {
+			out := exec.MustCall(x, tensors.FromFlatDataAndDimensions([]int32{0}, 1))
+			p := tensors.MustCopyFlatData[float32](out[len(out)-1])
+			labels, weights = []int32{0, 1}, []float64{float64(p[0]), float64(p[1])}
+		}
+		for k, label := range labels {
+			out := exec.MustCall(x, tensors.FromFlatDataAndDimensions([]int32{label}, 1))
+			if sums == nil {
+				sums = make([][]float64, len(out)-1)
+			}
+			for j, g := range out[:len(out)-1] {
+				vals := tensors.MustCopyFlatData[float32](g)
+				if sums[j] == nil {
+					sums[j] = make([]float64, len(vals))
+				}
+				for m, v := range vals {
+					sums[j][m] += weights[k] * float64(v) * float64(v) / float64(d.Rows())
+				}
+			}
+		}
+	}
+	return sums
+}
+
+func TestDiagonalMatchesPerRowLoop(t *testing.T) {
+	b, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []Kind{Empirical, True} {
+		t.Run(string(kind), func(t *testing.T) {
+			arch, store, d := smallProblem(t, 37)
+			got, err := Diagonal(b, store, arch, d, kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := naive(t, b, arch, store, d, kind)
+			if len(got) != len(want) {
+				t.Fatalf("got %d tensors, want %d", len(got), len(want))
+			}
+			for i := range got {
+				var diff, norm float64
+				for j, v := range got[i].Values {
+					diff += math.Abs(float64(v) - want[i][j])
+					norm += math.Abs(want[i][j])
+				}
+				if norm == 0 {
+					t.Fatalf("%s: reference is all zero", got[i].Name)
+				}
+				if rel := diff / norm; rel > 1e-4 {
+					t.Errorf("%s: relative L1 error %.3g > 1e-4", got[i].Name, rel)
+				}
+			}
+		})
+	}
+}
+
+// TestEmpiricalDiffersFromTrue guards against computing one kind twice.
+func TestEmpiricalDiffersFromTrue(t *testing.T) {
+	b, _ := backend.New()
+	arch, store, d := smallProblem(t, 20)
+	e, err := Diagonal(b, store, arch, d, Empirical)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Diagonal(b, store, arch, d, True)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := true
+	for i := range e {
+		for j := range e[i].Values {
+			if math.Abs(float64(e[i].Values[j]-tr[i].Values[j])) > 1e-6*math.Abs(float64(e[i].Values[j])) {
+				same = false
+			}
+		}
+	}
+	if same {
+		t.Fatal("empirical and true Fisher are identical on random labels")
+	}
+}
+
+func TestParseKind(t *testing.T) {
+	if _, err := ParseKind("squared-batch"); err == nil {
+		t.Fatal("unknown kind accepted")
+	}
+	if k, err := ParseKind("true"); err != nil || k != True {
+		t.Fatalf("ParseKind(true) = %v, %v", k, err)
+	}
+}
