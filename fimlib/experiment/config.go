@@ -43,6 +43,10 @@ type Config struct {
 	Log io.Writer
 	// Checkpoints turns writing gomlx checkpoints on or off.
 	Checkpoints bool
+	// Parallel is how many models train at once (full with retrain, and the
+	// pruned fractions). Results do not depend on it; per-model times do,
+	// since concurrent models share the cores.
+	Parallel int
 }
 
 // Default returns the seed notebook's protocol.
@@ -60,6 +64,7 @@ func Default() Config {
 		Train:       train.Seed,
 		FineTune:    train.SeedFineTune,
 		Checkpoints: true,
+		Parallel:    2,
 	}
 }
 
@@ -88,6 +93,9 @@ func (c Config) Validate() error {
 	}
 	if c.NonMembers <= 0 {
 		errs = append(errs, fmt.Errorf("non-members %d must be positive", c.NonMembers))
+	}
+	if c.Parallel <= 0 {
+		errs = append(errs, fmt.Errorf("parallel %d must be positive", c.Parallel))
 	}
 	if c.Bootstrap <= 0 {
 		errs = append(errs, fmt.Errorf("bootstrap %d must be positive", c.Bootstrap))

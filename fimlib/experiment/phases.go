@@ -23,7 +23,7 @@ func (r *run) trainFromScratch(name string, rows train.Data) (trained, error) {
 	}
 	cfg := r.cfg.Train
 	cfg.Name, cfg.Seed = name, subSeed(r.cfg.Seed, name+"/shuffle")
-	cfg.Progress = train.NewProgress(r.cfg.Log)
+	cfg.Progress = r.progress
 	hist, err := train.Fit(r.backend, store, r.cfg.Arch, rows, &r.d.val, cfg)
 	if err != nil {
 		return trained{}, err
@@ -45,8 +45,6 @@ func (r *run) trainFromScratch(name string, rows train.Data) (trained, error) {
 // evaluate measures test accuracy, the classification report and both
 // membership-inference attacks of the model in store.
 func (r *run) evaluate(store *model.Store, name string) (results.Model, error) {
-	t0 := time.Now()
-	defer func() { r.res.Timings.Evaluate += time.Since(t0).Seconds() }()
 	ev := train.NewEvaluator(r.backend, store, r.cfg.Arch)
 	defer ev.Finalize()
 	probs, err := ev.Probabilities(r.d.test)
@@ -106,7 +104,6 @@ func (r *run) fisher() error {
 	}
 	secs := time.Since(t0).Seconds()
 	r.res.Fisher = fisherSummary(r.cfg.Fisher, r.d.deletion.Rows(), secs, r.scores)
-	r.res.Timings.Fisher = secs
 
 	// The other kind, for the record: how much would the choice matter?
 	other := fisher.True
@@ -122,20 +119,33 @@ func (r *run) fisher() error {
 	}
 	r.log("fisher (%s) over %d rows: %.3fs; rank correlation with the %s Fisher %.3f",
 		r.cfg.Fisher, r.d.deletion.Rows(), secs, other, r.res.Fisher.Other.SpearmanWithUsed)
+	r.res.Timings.Fisher = time.Since(t0).Seconds()
 	return nil
 }
 
-// pruneAll prunes, fine-tunes and evaluates every fraction, then selects the best.
+// pruneAll prunes, fine-tunes and evaluates every fraction (cfg.Parallel at
+// a time), then selects the best.
 func (r *run) pruneAll() error {
-	var candidates []selection.Candidate
-	for _, f := range r.cfg.Fractions {
-		p, err := r.pruneOne(f)
-		if err != nil {
-			return fmt.Errorf("fraction %g: %w", f, err)
+	t0 := time.Now()
+	pruned := make([]results.Pruned, len(r.cfg.Fractions))
+	tasks := make([]func() error, len(r.cfg.Fractions))
+	for i, f := range r.cfg.Fractions {
+		tasks[i] = func() (err error) {
+			if pruned[i], err = r.pruneOne(f); err != nil {
+				return fmt.Errorf("fraction %g: %w", f, err)
+			}
+			return nil
 		}
-		r.res.Models.Pruned = append(r.res.Models.Pruned, p)
-		candidates = append(candidates, selection.Candidate{Fraction: f,
-			Scores: selection.Scores{Utility: p.Utility, Privacy: p.Privacy, Combined: p.CombinedScore}})
+	}
+	if err := parallel(r.cfg.Parallel, tasks...); err != nil {
+		return err
+	}
+	r.res.Models.Pruned = pruned
+	r.res.Timings.PruneFinetune = time.Since(t0).Seconds()
+	candidates := make([]selection.Candidate, len(pruned))
+	for i, p := range pruned {
+		candidates[i] = selection.Candidate{Fraction: p.Fraction,
+			Scores: selection.Scores{Utility: p.Utility, Privacy: p.Privacy, Combined: p.CombinedScore}}
 	}
 	best := selection.Best(candidates)
 	if best < 0 {
@@ -161,7 +171,6 @@ func (r *run) pruneOne(f float64) (results.Pruned, error) {
 		return results.Pruned{}, err
 	}
 	pruneSecs := time.Since(t0).Seconds()
-	r.res.Timings.Prune += pruneSecs
 
 	name := fmt.Sprintf("pruned-%.2f", f)
 	store, err := mlp.NewStore(params, int64(subSeed(r.cfg.Seed, name+"/dropout")))
@@ -174,12 +183,11 @@ func (r *run) pruneOne(f float64) (results.Pruned, error) {
 	}
 	cfg := r.cfg.FineTune
 	cfg.Name, cfg.Seed, cfg.Mask = name, subSeed(r.cfg.Seed, name+"/shuffle"), maskTensors(mask)
-	cfg.Progress = train.NewProgress(r.cfg.Log)
+	cfg.Progress = r.progress
 	hist, err := train.Fit(r.backend, store, r.cfg.Arch, r.d.retained, nil, cfg)
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	r.res.Timings.Finetune += hist.Seconds
 	after, err := r.evaluate(store, name)
 	if err != nil {
 		return results.Pruned{}, err
@@ -196,9 +204,13 @@ func (r *run) pruneOne(f float64) (results.Pruned, error) {
 	for _, c := range mask.Counts() {
 		p.Layers = append(p.Layers, results.LayerCount{Name: c.Name, Pruned: c.Pruned, Total: c.Total})
 	}
-	if r.pruned[name], err = r.cfg.Arch.ReadParams(store); err != nil {
+	params, err = r.cfg.Arch.ReadParams(store)
+	if err != nil {
 		return results.Pruned{}, err
 	}
+	r.mu.Lock()
+	r.pruned[name] = params
+	r.mu.Unlock()
 	r.log("%s: pruned %d/%d (seed rule %d), accuracy %.4f before fine-tuning, %.4f after, MIA %.3f (AUC %.3f), combined %.4f",
 		name, p.PrunedParams, p.TotalParams, p.SeedRulePrunedParams, p.AccuracyBeforeFinetune, p.TestAccuracy,
 		p.MIA.BestThresholdAccuracy, p.MIA.AUC, p.CombinedScore)

@@ -2,8 +2,10 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/adult"
@@ -39,6 +41,8 @@ type run struct {
 	res     *results.Results
 	log     func(format string, args ...any)
 
+	progress      *train.Progress // shared by concurrent runs
+	mu            sync.Mutex      // guards res, pruned and log output while models train concurrently
 	full, retrain trained
 	scores        []mlp.Tensor            // Fisher scores of the deletion set under the full model
 	pruned        map[string][]mlp.Tensor // fine-tuned parameters by checkpoint name
@@ -52,9 +56,13 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, log: func(string, ...any) {}, pruned: map[string][]mlp.Tensor{}}
+	r := &run{cfg: cfg, log: func(string, ...any) {}, pruned: map[string][]mlp.Tensor{}, progress: train.NewProgress(cfg.Log)}
 	if cfg.Log != nil {
-		r.log = func(format string, args ...any) { fmt.Fprintf(cfg.Log, format+"\n", args...) }
+		r.log = func(format string, args ...any) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
 	}
 	r.res = &results.Results{Schema: results.Schema, Config: resultsConfig(cfg), Environment: environment(start)}
 	b, err := backend.New()
@@ -71,8 +79,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 		fn   func() error
 	}{
 		{"load data", r.loadData},
-		{"train full", r.trainFull},
-		{"train retrain", r.trainRetrain},
+		{"train full and retrain", r.trainModels},
 		{"fisher", r.fisher},
 		{"prune + fine-tune", r.pruneAll},
 		{"write", r.write},
@@ -152,24 +159,35 @@ type trained struct {
 	model  results.Model
 }
 
-func (r *run) trainFull() error {
-	m, err := r.trainFromScratch("full", r.d.train)
+// trainModels trains the full model on the training split and the retrained
+// (gold-standard) model on the retained rows, concurrently when cfg.Parallel > 1.
+func (r *run) trainModels() error {
+	t0 := time.Now()
+	var full, retrain trained
+	err := parallel(r.cfg.Parallel,
+		func() (err error) { full, err = r.trainFromScratch("full", r.d.train); return err },
+		func() (err error) { retrain, err = r.trainFromScratch("retrain", r.d.retained); return err })
 	if err != nil {
 		return err
 	}
-	r.full = m
-	r.res.Models.Full = m.model
-	r.res.Timings.TrainFull = m.model.TrainSeconds
+	r.full, r.retrain = full, retrain
+	r.res.Models.Full, r.res.Models.Retrain = full.model, retrain.model
+	r.res.Timings.Train = time.Since(t0).Seconds()
 	return nil
 }
 
-func (r *run) trainRetrain() error {
-	m, err := r.trainFromScratch("retrain", r.d.retained)
-	if err != nil {
-		return err
+// parallel runs tasks, at most n at a time, and returns their errors joined.
+func parallel(n int, tasks ...func() error) error {
+	errs := make([]error, len(tasks))
+	sem := make(chan struct{}, max(n, 1))
+	var wg sync.WaitGroup
+	for i, task := range tasks {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = task()
+		})
 	}
-	r.retrain = m
-	r.res.Models.Retrain = m.model
-	r.res.Timings.TrainRetrain = m.model.TrainSeconds
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -112,6 +112,7 @@ func resultsConfig(c Config) results.Config {
 		Model: results.ModelConfig{Inputs: c.Arch.Inputs, Hidden: c.Arch.Hidden, Classes: c.Arch.Classes,
 			Dropout: c.Arch.Dropout, Params: c.Arch.NumParams(), Init: "xavier-uniform weights, zero biases"},
 		Train: tc(c.Train), FineTune: tc(c.FineTune),
+		Parallel:  c.Parallel,
 		Selection: results.Selection{UtilityWeight: selection.UtilityWeight, PrivacyWeight: selection.PrivacyWeight},
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // gomlx's graph DSL reads best dot-imported.
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -166,7 +165,6 @@ type Pass struct {
 // active only when store marks g as a training graph.
 func (a Arch) Forward(store *model.Store, x *Node) Pass {
 	g := x.Graph()
-	scope := store.RootScope()
 	var p Pass
 	h := x
 	for l := 0; l < a.Layers(); l++ {
@@ -179,10 +177,7 @@ func (a Arch) Forward(store *model.Store, x *Node) Pass {
 			p.Logits = z
 			break
 		}
-		h = Max(z, ZerosLike(z))
-		if a.Dropout > 0 {
-			h = layers.DropoutStatic(scope, h, a.Dropout)
-		}
+		h = reluDropout(store, z, a.Dropout)
 	}
 	return p
 }
@@ -193,6 +188,26 @@ func Loss(logits, labels *Node) *Node {
 	classes := logits.Shape().Dimensions[1]
 	oneHot := OneHot(labels, classes, dtypes.Float32)
 	return Neg(ReduceSum(Mul(oneHot, LogSoftmax(logits, -1)), -1))
+}
+
+// reluDropout is ReLU followed, in training graphs, by inverted dropout
+// (keep with probability 1−rate, scale kept values by 1/(1−rate), as
+// torch.nn.Dropout). Both are one multiplication by a mask that carries no
+// gradient: gomlx's Max-based ReLU and Where-based dropout cost several
+// element-wise passes each in the backward pass, and at batch 64 those passes
+// dominate a training step.
+func reluDropout(store *model.Store, z *Node, rate float64) *Node {
+	g := z.Graph()
+	zero := ScalarZero(g, z.DType())
+	keep := GreaterThan(z, zero)
+	scale := 1.0
+	if rate > 0 && store.IsTraining(g) {
+		rnd := store.RandomUniform(g, z.Shape())
+		keep = LogicalAnd(keep, GreaterThan(rnd, Scalar(g, z.DType(), rate)))
+		scale = 1 / (1 - rate)
+	}
+	mask := StopGradient(Where(keep, Scalar(g, z.DType(), scale), ZerosLike(z)))
+	return Mul(z, mask)
 }
 
 func clone(v []float32) []float32 { return append([]float32(nil), v...) }

@@ -51,6 +51,9 @@ type Config struct {
 	FineTune   TrainConfig `json:"finetune"`
 	Selection  Selection   `json:"selection"`
 	Backend    string      `json:"backend"`
+	// Parallel is how many models were trained at once; per-model times are
+	// wall times measured while sharing the machine with the others.
+	Parallel int `json:"parallel"`
 }
 
 // ModelConfig describes the MLP.
@@ -230,17 +233,16 @@ type Best struct {
 	CombinedScore float64 `json:"combined_score"`
 }
 
-// Timings are per-phase wall times in seconds.
+// Timings are per-phase wall times in seconds. Phases that train several
+// models (Train, PruneFinetune) run up to Config.Parallel of them at once, so
+// a phase takes less than the sum of its models' own times.
 type Timings struct {
-	LoadData     float64 `json:"load_data_seconds"`
-	TrainFull    float64 `json:"train_full_seconds"`
-	TrainRetrain float64 `json:"train_retrain_seconds"`
-	Fisher       float64 `json:"fisher_seconds"`
-	Prune        float64 `json:"prune_seconds"`
-	Finetune     float64 `json:"finetune_seconds"`
-	Evaluate     float64 `json:"evaluate_seconds"`
-	Write        float64 `json:"write_seconds"`
-	Total        float64 `json:"total_seconds"`
+	LoadData      float64 `json:"load_data_seconds"`
+	Train         float64 `json:"train_seconds"` // full and retrain models, with evaluation
+	Fisher        float64 `json:"fisher_seconds"`
+	PruneFinetune float64 `json:"prune_finetune_seconds"` // every fraction, with evaluation
+	Write         float64 `json:"write_seconds"`
+	Total         float64 `json:"total_seconds"`
 }
 
 // SchemaError reports a results file of another schema.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sync"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -26,54 +27,73 @@ func (l EpochLine) String() string {
 	return s + fmt.Sprintf(" (%.2fs)", l.Seconds)
 }
 
-// Progress reports training epochs: a progress bar when W is a terminal,
-// one log line per epoch otherwise (CI logs, files). A nil *Progress is silent.
+// Progress reports training epochs: one progress bar over all the runs in
+// flight when W is a terminal, one log line per epoch otherwise (CI logs,
+// files). It is safe for concurrent runs; a nil *Progress is silent.
 type Progress struct {
-	W   io.Writer
-	bar *progressbar.ProgressBar
+	w      io.Writer
+	tty    bool
+	mu     sync.Mutex
+	bar    *progressbar.ProgressBar
+	active int // runs started and not finished
+	total  int // epochs announced by the active runs
 }
 
-// NewProgress reports to w; nil w means silent.
+// NewProgress reports to w; nil w means silent (a nil *Progress).
 func NewProgress(w io.Writer) *Progress {
 	if w == nil {
 		return nil
 	}
-	return &Progress{W: w}
-}
-
-func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return &Progress{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
 }
 
+// start announces a run of up to epochs epochs.
 func (p *Progress) start(name string, epochs int) {
-	if p == nil || !isTerminal(p.W) {
+	if p == nil || !p.tty {
 		return
 	}
-	p.bar = progressbar.NewOptions(epochs,
-		progressbar.OptionSetWriter(p.W),
-		progressbar.OptionSetDescription(name),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionClearOnFinish())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.active++
+	p.total += epochs
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions(p.total,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(name),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish())
+		return
+	}
+	p.bar.ChangeMax(p.total)
 }
 
 func (p *Progress) epoch(l EpochLine) {
 	if p == nil {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		p.bar.Describe(l.String())
 		_ = p.bar.Add(1)
 		return
 	}
-	fmt.Fprintln(p.W, l)
+	fmt.Fprintln(p.w, l)
 }
 
-func (p *Progress) finish() {
+// finish ends a run that stopped early after skipping some announced epochs.
+func (p *Progress) finish(skipped int) {
 	if p == nil || p.bar == nil {
 		return
 	}
-	_ = p.bar.Finish()
-	p.bar = nil
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.bar.Add(skipped)
+	if p.active--; p.active == 0 {
+		_ = p.bar.Finish()
+		p.bar, p.total = nil, 0
+	}
 }

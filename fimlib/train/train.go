@@ -64,7 +64,7 @@ type Config struct {
 	// Name labels progress lines ("full", "retrain", …).
 	Name string
 	// Progress, if not nil, receives a line per epoch (or a progress bar on a
-	// terminal; see [NewProgress]).
+	// terminal; see [NewProgress]). Concurrent runs may share one.
 	Progress *Progress
 }
 
@@ -143,7 +143,7 @@ func Fit(backend compute.Backend, store *model.Store, arch mlp.Arch, trainData D
 	bestLoss := math.Inf(1)
 	sinceBest := 0
 	cfg.Progress.start(cfg.Name, cfg.MaxEpochs)
-	defer cfg.Progress.finish()
+	defer func() { cfg.Progress.finish(cfg.MaxEpochs - hist.Epochs) }()
 	for epoch := 1; epoch <= cfg.MaxEpochs; epoch++ {
 		epochStart := time.Now()
 		perm := rng.Perm(n)

@@ -3,6 +3,7 @@ package train
 import (
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/fimprune/fimprune/fimlib/backend"
@@ -44,12 +45,25 @@ var smallArch = mlp.Arch{Inputs: 6, Hidden: []int{16, 8}, Classes: 2, Dropout: 0
 
 func newBackend(t *testing.T) compute.Backend {
 	t.Helper()
-	b, err := backend.New()
+	b, err := newBackendB()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
+
+// newBackendB starts one backend per test binary: tensors cannot move between
+// backend instances.
+func newBackendB() (compute.Backend, error) {
+	backendOnce.Do(func() { sharedBackend, backendErr = backend.New() })
+	return sharedBackend, backendErr
+}
+
+var (
+	backendOnce   sync.Once
+	sharedBackend compute.Backend
+	backendErr    error
+)
 
 func fit(t *testing.T, b compute.Backend, seed uint64, cfg Config, trainData, val Data) ([]mlp.Tensor, History, float64) {
 	t.Helper()
