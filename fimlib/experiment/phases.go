@@ -16,56 +16,56 @@ import (
 
 // trainFromScratch initialises a model and trains it with the seed recipe,
 // early-stopping on the validation split.
-func (r *run) trainFromScratch(name string, rows train.Data) (trained, error) {
-	store, err := mlp.NewStore(r.cfg.Arch.Init(subSeed(r.cfg.Seed, name+"/init")), int64(subSeed(r.cfg.Seed, name+"/dropout")))
+func (s *Session) trainFromScratch(name string, rows train.Data) (trained, error) {
+	store, err := mlp.NewStore(s.cfg.Arch.Init(subSeed(s.cfg.Seed, name+"/init")), int64(subSeed(s.cfg.Seed, name+"/dropout")))
 	if err != nil {
 		return trained{}, err
 	}
-	cfg := r.cfg.Train
-	cfg.Name, cfg.Seed = name, subSeed(r.cfg.Seed, name+"/shuffle")
-	cfg.Progress = r.progress
-	hist, err := train.Fit(r.backend, store, r.cfg.Arch, rows, &r.d.val, cfg)
+	cfg := s.cfg.Train
+	cfg.Name, cfg.Seed = name, subSeed(s.cfg.Seed, name+"/shuffle")
+	cfg.Progress = s.progress
+	hist, err := train.Fit(s.backend, store, s.cfg.Arch, rows, &s.d.Val, cfg)
 	if err != nil {
 		return trained{}, err
 	}
-	params, err := r.cfg.Arch.ReadParams(store)
+	params, err := s.cfg.Arch.ReadParams(store)
 	if err != nil {
 		return trained{}, err
 	}
-	m, err := r.evaluate(store, name)
+	m, err := s.evaluate(store, name)
 	if err != nil {
 		return trained{}, err
 	}
 	m.Epochs, m.BestEpoch, m.TrainSeconds = hist.Epochs, hist.BestEpoch, hist.Seconds
-	r.log("%s: %d epochs (best %d), test accuracy %.4f, MIA %.3f (AUC %.3f), %.1fs",
+	s.log("%s: %d epochs (best %d), test accuracy %.4f, MIA %.3f (AUC %.3f), %.1fs",
 		name, hist.Epochs, hist.BestEpoch, m.TestAccuracy, m.MIA.BestThresholdAccuracy, m.MIA.AUC, hist.Seconds)
 	return trained{params: params, model: m}, nil
 }
 
 // evaluate measures test accuracy, the classification report and both
 // membership-inference attacks of the model in store.
-func (r *run) evaluate(store *model.Store, name string) (results.Model, error) {
-	ev := train.NewEvaluator(r.backend, store, r.cfg.Arch)
+func (s *Session) evaluate(store *model.Store, name string) (results.Model, error) {
+	ev := train.NewEvaluator(s.backend, store, s.cfg.Arch)
 	defer ev.Finalize()
-	probs, err := ev.Probabilities(r.d.test)
+	probs, err := ev.Probabilities(s.d.Test)
 	if err != nil {
 		return results.Model{}, err
 	}
-	m := results.Model{TestAccuracy: train.Accuracy(probs, r.d.test.Y), Classes: classReport(probs, r.d.test.Y)}
-	memberP, err := ev.Probabilities(r.d.deletion)
+	m := results.Model{TestAccuracy: train.Accuracy(probs, s.d.Test.Y), Classes: classReport(probs, s.d.Test.Y)}
+	memberP, err := ev.Probabilities(s.d.Deletion)
 	if err != nil {
 		return m, err
 	}
-	nonMemberP, err := ev.Probabilities(r.d.nonMems)
+	nonMemberP, err := ev.Probabilities(s.d.NonMembers)
 	if err != nil {
 		return m, err
 	}
-	pm, pn := trueClassProb(memberP, r.d.deletion.Y), trueClassProb(nonMemberP, r.d.nonMems.Y)
-	seed := subSeed(r.cfg.Seed, "mia/bootstrap")
-	if m.MIA, err = attack("loss", mia.LossScores(pm), mia.LossScores(pn), r.cfg.Bootstrap, seed); err != nil {
+	pm, pn := trueClassProb(memberP, s.d.Deletion.Y), trueClassProb(nonMemberP, s.d.NonMembers.Y)
+	seed := subSeed(s.cfg.Seed, "mia/bootstrap")
+	if m.MIA, err = attack("loss", mia.LossScores(pm), mia.LossScores(pn), s.cfg.Bootstrap, seed); err != nil {
 		return m, fmt.Errorf("%s: %w", name, err)
 	}
-	if m.MIAConfidence, err = attack("confidence", mia.ConfidenceScores(pm), mia.ConfidenceScores(pn), r.cfg.Bootstrap, seed); err != nil {
+	if m.MIAConfidence, err = attack("confidence", mia.ConfidenceScores(pm), mia.ConfidenceScores(pn), s.cfg.Bootstrap, seed); err != nil {
 		return m, fmt.Errorf("%s: %w", name, err)
 	}
 	return m, nil
@@ -93,55 +93,56 @@ func trueClassProb(probs []float32, labels []int32) []float64 {
 	return out
 }
 
-func (r *run) fisher() error {
+// Fisher computes the deletion set's Fisher scores under the full model.
+func (s *Session) Fisher() error {
 	t0 := time.Now()
-	store, err := mlp.NewStore(r.full.params, 0)
+	store, err := mlp.NewStore(s.full.params, 0)
 	if err != nil {
 		return err
 	}
-	if r.scores, err = fisher.Diagonal(r.backend, store, r.cfg.Arch, r.d.deletion, r.cfg.Fisher); err != nil {
+	if s.scores, err = fisher.Diagonal(s.backend, store, s.cfg.Arch, s.d.Deletion, s.cfg.Fisher); err != nil {
 		return err
 	}
 	secs := time.Since(t0).Seconds()
-	r.res.Fisher = fisherSummary(r.cfg.Fisher, r.d.deletion.Rows(), secs, r.scores)
+	s.res.Fisher = fisherSummary(s.cfg.Fisher, s.d.Deletion.Rows(), secs, s.scores)
 
 	// The other kind, for the record: how much would the choice matter?
 	other := fisher.True
-	if r.cfg.Fisher == fisher.True {
+	if s.cfg.Fisher == fisher.True {
 		other = fisher.Empirical
 	}
-	otherScores, err := fisher.Diagonal(r.backend, store, r.cfg.Arch, r.d.deletion, other)
+	otherScores, err := fisher.Diagonal(s.backend, store, s.cfg.Arch, s.d.Deletion, other)
 	if err != nil {
 		return err
 	}
-	if r.res.Fisher.Other, err = compareFisher(other, r.scores, otherScores, r.cfg.Fractions); err != nil {
+	if s.res.Fisher.Other, err = compareFisher(other, s.scores, otherScores, s.cfg.Fractions); err != nil {
 		return err
 	}
-	r.log("fisher (%s) over %d rows: %.3fs; rank correlation with the %s Fisher %.3f",
-		r.cfg.Fisher, r.d.deletion.Rows(), secs, other, r.res.Fisher.Other.SpearmanWithUsed)
-	r.res.Timings.Fisher = time.Since(t0).Seconds()
+	s.log("fisher (%s) over %d rows: %.3fs; rank correlation with the %s Fisher %.3f",
+		s.cfg.Fisher, s.d.Deletion.Rows(), secs, other, s.res.Fisher.Other.SpearmanWithUsed)
+	s.res.Timings.Fisher = time.Since(t0).Seconds()
 	return nil
 }
 
-// pruneAll prunes, fine-tunes and evaluates every fraction (cfg.Parallel at
+// PruneAll prunes, fine-tunes and evaluates every fraction (cfg.Parallel at
 // a time), then selects the best.
-func (r *run) pruneAll() error {
+func (s *Session) PruneAll() error {
 	t0 := time.Now()
-	pruned := make([]results.Pruned, len(r.cfg.Fractions))
-	tasks := make([]func() error, len(r.cfg.Fractions))
-	for i, f := range r.cfg.Fractions {
+	pruned := make([]results.Pruned, len(s.cfg.Fractions))
+	tasks := make([]func() error, len(s.cfg.Fractions))
+	for i, f := range s.cfg.Fractions {
 		tasks[i] = func() (err error) {
-			if pruned[i], err = r.pruneOne(f); err != nil {
+			if pruned[i], err = s.pruneOne(f); err != nil {
 				return fmt.Errorf("fraction %g: %w", f, err)
 			}
 			return nil
 		}
 	}
-	if err := parallel(r.cfg.Parallel, tasks...); err != nil {
+	if err := parallel(s.cfg.Parallel, tasks...); err != nil {
 		return err
 	}
-	r.res.Models.Pruned = pruned
-	r.res.Timings.PruneFinetune = time.Since(t0).Seconds()
+	s.res.Models.Pruned = pruned
+	s.res.Timings.PruneFinetune = time.Since(t0).Seconds()
 	candidates := make([]selection.Candidate, len(pruned))
 	for i, p := range pruned {
 		candidates[i] = selection.Candidate{Fraction: p.Fraction,
@@ -151,67 +152,67 @@ func (r *run) pruneAll() error {
 	if best < 0 {
 		return fmt.Errorf("no fraction has a finite combined score")
 	}
-	r.res.Best = results.Best{Fraction: candidates[best].Fraction, CombinedScore: candidates[best].Combined}
-	r.log("best fraction %.2f (combined score %.4f)", r.res.Best.Fraction, r.res.Best.CombinedScore)
+	s.res.Best = results.Best{Fraction: candidates[best].Fraction, CombinedScore: candidates[best].Combined}
+	s.log("best fraction %.2f (combined score %.4f)", s.res.Best.Fraction, s.res.Best.CombinedScore)
 	return nil
 }
 
-func (r *run) pruneOne(f float64) (results.Pruned, error) {
+func (s *Session) pruneOne(f float64) (results.Pruned, error) {
 	t0 := time.Now()
-	mask, err := prune.Global(r.scores, f)
+	mask, err := prune.Global(s.scores, f)
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	seedMask, threshold, err := prune.SeedThreshold(r.scores, f)
+	seedMask, threshold, err := prune.SeedThreshold(s.scores, f)
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	params := cloneParams(r.full.params)
+	params := cloneParams(s.full.params)
 	if err := prune.Apply(params, mask); err != nil {
 		return results.Pruned{}, err
 	}
 	pruneSecs := time.Since(t0).Seconds()
 
 	name := fmt.Sprintf("pruned-%.2f", f)
-	store, err := mlp.NewStore(params, int64(subSeed(r.cfg.Seed, name+"/dropout")))
+	store, err := mlp.NewStore(params, int64(subSeed(s.cfg.Seed, name+"/dropout")))
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	before, err := r.evaluate(store, name)
+	before, err := s.evaluate(store, name)
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	cfg := r.cfg.FineTune
-	cfg.Name, cfg.Seed, cfg.Mask = name, subSeed(r.cfg.Seed, name+"/shuffle"), maskTensors(mask)
-	cfg.Progress = r.progress
-	hist, err := train.Fit(r.backend, store, r.cfg.Arch, r.d.retained, nil, cfg)
+	cfg := s.cfg.FineTune
+	cfg.Name, cfg.Seed, cfg.Mask = name, subSeed(s.cfg.Seed, name+"/shuffle"), maskTensors(mask)
+	cfg.Progress = s.progress
+	hist, err := train.Fit(s.backend, store, s.cfg.Arch, s.d.Retained, nil, cfg)
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	after, err := r.evaluate(store, name)
+	after, err := s.evaluate(store, name)
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	s := selection.Score(after.TestAccuracy, r.retrain.model.TestAccuracy, after.MIA.BestThresholdAccuracy)
+	sc := selection.Score(after.TestAccuracy, s.retrain.model.TestAccuracy, after.MIA.BestThresholdAccuracy)
 	p := results.Pruned{
-		Fraction: f, PrunedParams: mask.PrunedTotal(), TotalParams: r.cfg.Arch.NumParams(),
+		Fraction: f, PrunedParams: mask.PrunedTotal(), TotalParams: s.cfg.Arch.NumParams(),
 		SeedRulePrunedParams: seedMask.PrunedTotal(), SeedRuleThreshold: threshold,
 		AccuracyBeforeFinetune: before.TestAccuracy, TestAccuracy: after.TestAccuracy, Classes: after.Classes,
-		FinetuneSeconds: hist.Seconds, DeletionSeconds: r.res.Fisher.Seconds + pruneSecs + hist.Seconds,
+		FinetuneSeconds: hist.Seconds, DeletionSeconds: s.res.Fisher.Seconds + pruneSecs + hist.Seconds,
 		MIA: after.MIA, MIAConfidence: after.MIAConfidence,
-		Utility: s.Utility, Privacy: s.Privacy, CombinedScore: s.Combined,
+		Utility: sc.Utility, Privacy: sc.Privacy, CombinedScore: sc.Combined,
 	}
 	for _, c := range mask.Counts() {
 		p.Layers = append(p.Layers, results.LayerCount{Name: c.Name, Pruned: c.Pruned, Total: c.Total})
 	}
-	params, err = r.cfg.Arch.ReadParams(store)
+	params, err = s.cfg.Arch.ReadParams(store)
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	r.mu.Lock()
-	r.pruned[name] = params
-	r.mu.Unlock()
-	r.log("%s: pruned %d/%d (seed rule %d), accuracy %.4f before fine-tuning, %.4f after, MIA %.3f (AUC %.3f), combined %.4f",
+	s.mu.Lock()
+	s.pruned[name] = params
+	s.mu.Unlock()
+	s.log("%s: pruned %d/%d (seed rule %d), accuracy %.4f before fine-tuning, %.4f after, MIA %.3f (AUC %.3f), combined %.4f",
 		name, p.PrunedParams, p.TotalParams, p.SeedRulePrunedParams, p.AccuracyBeforeFinetune, p.TestAccuracy,
 		p.MIA.BestThresholdAccuracy, p.MIA.AUC, p.CombinedScore)
 	return p, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -24,20 +23,29 @@ const (
 	CheckpointsDir = "checkpoints"
 )
 
-// data is the prepared Adult data of one run.
-type data struct {
-	set                     *adult.Dataset
-	splits                  adult.Splits
-	train, retained, val    train.Data
-	test, deletion, nonMems train.Data
-	deletionRows            []int
+// Data is the prepared Adult data of one run: the cleaned dataset, its split,
+// the rows to forget, and scaled matrices for every role. Scaling is fit on
+// the training split only.
+type Data struct {
+	Set    *adult.Dataset
+	Splits adult.Splits
+	// DeletionRows, RetainedRows and NonMemberRows are row ids of the cleaned
+	// dataset: the rows forgotten, the training rows kept, and the test rows
+	// used as the attack's non-members.
+	DeletionRows, RetainedRows, NonMemberRows []int
+
+	Train, Retained, Val, Test, Deletion, NonMembers train.Data
 }
 
-// run holds the state shared by the phases of [Run].
-type run struct {
+// Session holds the state shared by the phases of one experiment. [Run] runs
+// them all; a notebook can run them one at a time (LoadData or UseData, then
+// TrainModels, Fisher, PruneAll, Write) and inspect the state in between.
+// A Session is not safe for concurrent use by several goroutines.
+type Session struct {
 	cfg     Config
+	start   time.Time
 	backend compute.Backend
-	d       data
+	d       *Data
 	res     *results.Results
 	log     func(format string, args ...any)
 
@@ -48,81 +56,124 @@ type run struct {
 	pruned        map[string][]mlp.Tensor // fine-tuned parameters by checkpoint name
 }
 
-// Run executes the experiment and writes its outputs into cfg.OutDir. It
-// returns the results it wrote. ctx is checked between phases and epochs are
-// not interrupted.
-func Run(ctx context.Context, cfg Config) (*results.Results, error) {
-	start := time.Now()
+// NewSession validates cfg and starts the compute backend. Call Close when done.
+func NewSession(cfg Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, log: func(string, ...any) {}, pruned: map[string][]mlp.Tensor{}, progress: train.NewProgress(cfg.Log)}
+	s := &Session{cfg: cfg, start: time.Now(), log: func(string, ...any) {},
+		pruned: map[string][]mlp.Tensor{}, progress: train.NewProgress(cfg.Log)}
 	if cfg.Log != nil {
-		r.log = func(format string, args ...any) {
-			r.mu.Lock()
-			defer r.mu.Unlock()
+		s.log = func(format string, args ...any) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
 			fmt.Fprintf(cfg.Log, format+"\n", args...)
 		}
 	}
-	r.res = &results.Results{Schema: results.Schema, Config: resultsConfig(cfg), Environment: environment(start)}
+	s.res = &results.Results{Schema: results.Schema, Config: resultsConfig(cfg), Environment: environment(s.start)}
 	b, err := backend.New()
 	if err != nil {
 		return nil, err
 	}
-	defer b.Finalize()
-	r.backend = b
-	r.res.Environment.Backend = b.Name()
-	r.res.Config.Backend = backend.Config()
+	s.backend = b
+	s.res.Environment.Backend = b.Name()
+	s.res.Config.Backend = backend.Config()
+	return s, nil
+}
 
+// Close releases the backend.
+func (s *Session) Close() { s.backend.Finalize() }
+
+// Results returns the results gathered so far (complete after Write).
+func (s *Session) Results() *results.Results { return s.res }
+
+// Data returns the prepared data (nil before LoadData or UseData).
+func (s *Session) Data() *Data { return s.d }
+
+// Run executes the experiment and writes its outputs into cfg.OutDir. It
+// returns the results it wrote. ctx is checked between phases; a phase in
+// progress is not interrupted.
+func Run(ctx context.Context, cfg Config) (*results.Results, error) {
+	s, err := NewSession(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.res, s.runPhases(ctx, s.LoadData)
+}
+
+// RunWithData is [Run] on data prepared by the caller (see [Prepare]), for
+// tests and for data that is not the UCI files.
+func RunWithData(ctx context.Context, cfg Config, d *Data) (*results.Results, error) {
+	s, err := NewSession(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.res, s.runPhases(ctx, func() error { return s.UseData(d) })
+}
+
+func (s *Session) runPhases(ctx context.Context, load func() error) error {
 	phases := []struct {
 		name string
 		fn   func() error
 	}{
-		{"load data", r.loadData},
-		{"train full and retrain", r.trainModels},
-		{"fisher", r.fisher},
-		{"prune + fine-tune", r.pruneAll},
-		{"write", r.write},
+		{"load data", load},
+		{"train full and retrain", s.TrainModels},
+		{"fisher", s.Fisher},
+		{"prune + fine-tune", s.PruneAll},
+		{"write", s.Write},
 	}
 	for _, p := range phases {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("stopped before %s: %w", p.name, err)
+			return fmt.Errorf("stopped before %s: %w", p.name, err)
 		}
-		r.log("== %s", p.name)
+		s.log("== %s", p.name)
 		if err := p.fn(); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.name, err)
+			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
-	r.res.Timings.Total = time.Since(start).Seconds()
-	// Rewrite with the total time (the phases wrote everything else).
-	if err := results.Write(filepath.Join(cfg.OutDir, ResultsFile), r.res); err != nil {
-		return nil, err
-	}
-	return r.res, nil
+	return nil
 }
 
-func (r *run) loadData() error {
+// LoadData reads the UCI files from cfg.DataDir (verifying their checksums)
+// and prepares them.
+func (s *Session) LoadData() error {
 	t0 := time.Now()
-	set, err := adult.Load(r.cfg.DataDir)
+	set, err := adult.Load(s.cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	splits, err := adult.Split(set, r.cfg.SplitSeed)
+	d, err := Prepare(set, s.cfg)
 	if err != nil {
 		return err
 	}
-	spec, err := adult.ParseDeletionSpec(r.cfg.Deletion)
-	if err != nil {
+	if err := s.UseData(d); err != nil {
 		return err
 	}
-	deleted, err := spec.Select(splits.Train, int64(subSeed(r.cfg.Seed, "deletion")))
+	s.res.Timings.LoadData = time.Since(t0).Seconds()
+	return nil
+}
+
+// Prepare splits set, selects the deletion set and the attack's non-members,
+// and scales every matrix with a scaler fit on the training split.
+func Prepare(set *adult.Dataset, cfg Config) (*Data, error) {
+	splits, err := adult.Split(set, cfg.SplitSeed)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	spec, err := adult.ParseDeletionSpec(cfg.Deletion)
+	if err != nil {
+		return nil, err
+	}
+	deleted, err := spec.Select(splits.Train, int64(subSeed(cfg.Seed, "deletion")))
+	if err != nil {
+		return nil, err
 	}
 	retained := adult.Retained(splits.Train, deleted)
-	nonMembers, err := mia.SampleNonMembers(splits.Test, r.cfg.NonMembers, subSeed(r.cfg.Seed, "mia/non-members"))
+	nonMembers, err := mia.SampleNonMembers(splits.Test, cfg.NonMembers, subSeed(cfg.Seed, "mia/non-members"))
 	if err != nil {
-		return fmt.Errorf("non-members: %w", err)
+		return nil, fmt.Errorf("non-members: %w", err)
 	}
 	scaler := adult.FitScaler(set, splits.Train)
 	rows := func(ids []int) train.Data {
@@ -132,24 +183,28 @@ func (r *run) loadData() error {
 		}
 		return train.Data{X: scaler.Apply(set, ids), Y: y, Features: len(set.Features)}
 	}
-	r.d = data{
-		set: set, splits: splits, deletionRows: deleted,
-		train: rows(splits.Train), retained: rows(retained), val: rows(splits.Val),
-		test: rows(splits.Test), deletion: rows(deleted), nonMems: rows(nonMembers),
+	return &Data{
+		Set: set, Splits: splits, DeletionRows: deleted, RetainedRows: retained, NonMemberRows: nonMembers,
+		Train: rows(splits.Train), Retained: rows(retained), Val: rows(splits.Val),
+		Test: rows(splits.Test), Deletion: rows(deleted), NonMembers: rows(nonMembers),
+	}, nil
+}
+
+// UseData makes d the session's data and records it in the results.
+func (s *Session) UseData(d *Data) error {
+	if got := len(d.Set.Features); got != s.cfg.Arch.Inputs {
+		return fmt.Errorf("data has %d features, the model expects %d", got, s.cfg.Arch.Inputs)
 	}
-	if got := len(set.Features); got != r.cfg.Arch.Inputs {
-		return fmt.Errorf("data has %d features, the model expects %d", got, r.cfg.Arch.Inputs)
-	}
-	r.res.Dataset = results.Dataset{
-		Name: "UCI Adult", Rows: set.Rows(), Features: len(set.Features),
-		Train: len(splits.Train), Val: len(splits.Val), Test: len(splits.Test),
-		Deletion: len(deleted), Retained: len(retained), SHA256: set.SHA256,
+	s.d = d
+	s.res.Dataset = results.Dataset{
+		Name: "UCI Adult", Rows: d.Set.Rows(), Features: len(d.Set.Features),
+		Train: len(d.Splits.Train), Val: len(d.Splits.Val), Test: len(d.Splits.Test),
+		Deletion: len(d.DeletionRows), Retained: len(d.RetainedRows), SHA256: d.Set.SHA256,
 		Scaler:       "standard scaling fit on the training split only",
-		DeletionRows: deleted, FeatureNames: set.Features,
+		DeletionRows: d.DeletionRows, FeatureNames: d.Set.Features,
 	}
-	r.res.Timings.LoadData = time.Since(t0).Seconds()
-	r.log("%d rows, %d features; train %d, val %d, test %d; deleting %d (%s)",
-		set.Rows(), len(set.Features), len(splits.Train), len(splits.Val), len(splits.Test), len(deleted), r.cfg.Deletion)
+	s.log("%d rows, %d features; train %d, val %d, test %d; deleting %d (%s)",
+		d.Set.Rows(), len(d.Set.Features), len(d.Splits.Train), len(d.Splits.Val), len(d.Splits.Test), len(d.DeletionRows), s.cfg.Deletion)
 	return nil
 }
 
@@ -159,20 +214,20 @@ type trained struct {
 	model  results.Model
 }
 
-// trainModels trains the full model on the training split and the retrained
+// TrainModels trains the full model on the training split and the retrained
 // (gold-standard) model on the retained rows, concurrently when cfg.Parallel > 1.
-func (r *run) trainModels() error {
+func (s *Session) TrainModels() error {
 	t0 := time.Now()
 	var full, retrain trained
-	err := parallel(r.cfg.Parallel,
-		func() (err error) { full, err = r.trainFromScratch("full", r.d.train); return err },
-		func() (err error) { retrain, err = r.trainFromScratch("retrain", r.d.retained); return err })
+	err := parallel(s.cfg.Parallel,
+		func() (err error) { full, err = s.trainFromScratch("full", s.d.Train); return err },
+		func() (err error) { retrain, err = s.trainFromScratch("retrain", s.d.Retained); return err })
 	if err != nil {
 		return err
 	}
-	r.full, r.retrain = full, retrain
-	r.res.Models.Full, r.res.Models.Retrain = full.model, retrain.model
-	r.res.Timings.Train = time.Since(t0).Seconds()
+	s.full, s.retrain = full, retrain
+	s.res.Models.Full, s.res.Models.Retrain = full.model, retrain.model
+	s.res.Timings.Train = time.Since(t0).Seconds()
 	return nil
 }
 

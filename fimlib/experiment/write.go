@@ -13,35 +13,38 @@ import (
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/selection"
 	"github.com/fimprune/fimprune/fimlib/train"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 )
 
-func (r *run) write() error {
+// Write stores results.json, the seed's summary and the checkpoints in cfg.OutDir.
+func (s *Session) Write() error {
 	t0 := time.Now()
-	if err := os.MkdirAll(r.cfg.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(s.cfg.OutDir, 0o755); err != nil {
 		return err
 	}
-	if r.cfg.Checkpoints {
-		sets := map[string][]mlp.Tensor{"full": r.full.params, "retrain": r.retrain.params}
-		for name, params := range r.pruned {
+	if s.cfg.Checkpoints {
+		sets := map[string][]mlp.Tensor{"full": s.full.params, "retrain": s.retrain.params}
+		for name, params := range s.pruned {
 			sets[name] = params
 		}
 		for name, params := range sets {
-			if err := saveCheckpoint(r.cfg.OutDir, name, params); err != nil {
+			if err := saveCheckpoint(s.cfg.OutDir, name, params); err != nil {
 				return err
 			}
 		}
-		r.res.Models.Full.Checkpoint = filepath.Join(CheckpointsDir, "full")
-		r.res.Models.Retrain.Checkpoint = filepath.Join(CheckpointsDir, "retrain")
-		for i := range r.res.Models.Pruned {
-			r.res.Models.Pruned[i].Checkpoint = filepath.Join(CheckpointsDir, fmt.Sprintf("pruned-%.2f", r.res.Models.Pruned[i].Fraction))
+		s.res.Models.Full.Checkpoint = filepath.Join(CheckpointsDir, "full")
+		s.res.Models.Retrain.Checkpoint = filepath.Join(CheckpointsDir, "retrain")
+		for i := range s.res.Models.Pruned {
+			s.res.Models.Pruned[i].Checkpoint = filepath.Join(CheckpointsDir, fmt.Sprintf("pruned-%.2f", s.res.Models.Pruned[i].Fraction))
 		}
 	}
-	r.res.Timings.Write = time.Since(t0).Seconds()
-	if err := results.Write(filepath.Join(r.cfg.OutDir, ResultsFile), r.res); err != nil {
+	s.res.Timings.Write = time.Since(t0).Seconds()
+	s.res.Timings.Total = time.Since(s.start).Seconds()
+	if err := results.Write(filepath.Join(s.cfg.OutDir, ResultsFile), s.res); err != nil {
 		return err
 	}
-	summary, err := results.SeedSummary(r.res)
+	summary, err := results.SeedSummary(s.res)
 	if err != nil {
 		return err
 	}
@@ -49,7 +52,7 @@ func (r *run) write() error {
 	if err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(filepath.Join(r.cfg.OutDir, SummaryFile), data)
+	return results.WriteFileAtomic(filepath.Join(s.cfg.OutDir, SummaryFile), data)
 }
 
 // saveCheckpoint writes params as a gomlx checkpoint in
@@ -91,10 +94,9 @@ func saveCheckpoint(outDir, name string, params []mlp.Tensor) error {
 // LoadCheckpoint reads the parameters of arch saved by a run in dir (a
 // checkpoint directory such as runs/latest/checkpoints/full).
 func LoadCheckpoint(dir string, arch mlp.Arch) ([]mlp.Tensor, error) {
-	store, err := mlp.NewStore(arch.Init(0), 0)
-	if err != nil {
-		return nil, err
-	}
+	// An empty store: Immediate loading creates the variables from the files
+	// (a store that already holds values keeps them).
+	store := model.NewStore()
 	if _, err := checkpoint.Load(store).Dir(dir).Immediate().Done(); err != nil {
 		return nil, fmt.Errorf("loading checkpoint %s: %w", dir, err)
 	}

@@ -1,0 +1,258 @@
+package experiment_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/fimprune/fimprune/fimlib/adult"
+	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
+	"github.com/fimprune/fimprune/fimlib/backend"
+	"github.com/fimprune/fimprune/fimlib/experiment"
+	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/fimlib/train"
+)
+
+// quick is the seed protocol with few epochs, for tests.
+func quick(dataDir, outDir string) experiment.Config {
+	cfg := experiment.Default()
+	cfg.DataDir, cfg.OutDir = dataDir, outDir
+	cfg.Fractions = []float64{0.1, 0.3}
+	cfg.Train.MaxEpochs, cfg.Train.Patience = 4, 2
+	cfg.FineTune.MaxEpochs = 2
+	cfg.Bootstrap = 200
+	return cfg
+}
+
+// TestRunOnAdult runs the whole protocol (with few epochs) on the real UCI
+// files and checks the shapes, the accuracy, the outputs on disk, and that a
+// second run with the same seed, one model at a time, gives the same results.
+func TestRunOnAdult(t *testing.T) {
+	dir := adulttest.Dir(t)
+	out := t.TempDir()
+	res, err := experiment.Run(context.Background(), quick(dir, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := res.Dataset
+	for _, c := range []struct {
+		name      string
+		got, want int
+	}{
+		{"rows", ds.Rows, 45222}, {"features", ds.Features, 96}, {"train", ds.Train, 28941},
+		{"val", ds.Val, 7236}, {"test", ds.Test, 9045}, {"deletion", ds.Deletion, 100},
+		{"retained", ds.Retained, 28841}, {"params", res.Config.Model.Params, 20802},
+		{"pruned models", len(res.Models.Pruned), 2},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if acc := res.Models.Full.TestAccuracy; acc < 0.84 {
+		t.Errorf("full model test accuracy %.4f < 0.84", acc)
+	}
+	for _, p := range res.Models.Pruned {
+		if want := int(p.Fraction*20802 + 0.5); p.PrunedParams != want {
+			t.Errorf("fraction %g pruned %d parameters, want %d", p.Fraction, p.PrunedParams, want)
+		}
+		sum := 0
+		for _, l := range p.Layers {
+			sum += l.Pruned
+		}
+		if sum != p.PrunedParams {
+			t.Errorf("fraction %g: per-tensor counts sum to %d, not %d", p.Fraction, sum, p.PrunedParams)
+		}
+		m := p.MIA
+		if m.Members != 100 || m.NonMembers != 100 || m.AUCCI95[0] > m.AUC || m.AUC > m.AUCCI95[1] {
+			t.Errorf("fraction %g: implausible attack %+v", p.Fraction, m)
+		}
+	}
+
+	// The files on disk.
+	onDisk, err := results.Read(filepath.Join(out, experiment.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(onDisk, res) {
+		t.Error("results.json differs from the returned results")
+	}
+	var summary results.Summary
+	data, err := os.ReadFile(filepath.Join(out, experiment.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &summary); err != nil {
+		t.Fatal(err)
+	}
+	if summary.Values.CombinedScore != res.Best.CombinedScore {
+		t.Errorf("summary combined score %v, results say %v", summary.Values.CombinedScore, res.Best.CombinedScore)
+	}
+
+	// Pruned checkpoints hold at least the pruned number of exact zeros.
+	for _, p := range res.Models.Pruned {
+		params, err := experiment.LoadCheckpoint(filepath.Join(out, p.Checkpoint), mlp.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zeros := 0
+		for _, tensor := range params {
+			for _, v := range tensor.Values {
+				if v == 0 {
+					zeros++
+				}
+			}
+		}
+		if zeros < p.PrunedParams {
+			t.Errorf("checkpoint %s has %d zeros, %d parameters were pruned", p.Checkpoint, zeros, p.PrunedParams)
+		}
+	}
+
+	// The full model's checkpoint reproduces its test accuracy.
+	full, err := experiment.LoadCheckpoint(filepath.Join(out, res.Models.Full.Checkpoint), mlp.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := testAccuracy(t, dir, full); acc != res.Models.Full.TestAccuracy {
+		t.Errorf("reloaded full model: test accuracy %v, results say %v", acc, res.Models.Full.TestAccuracy)
+	}
+
+	// Same seed, one model at a time: identical apart from times and environment.
+	cfg := quick(dir, t.TempDir())
+	cfg.Parallel = 1
+	again, err := experiment.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := withoutTimes(t, res), withoutTimes(t, again); a != b {
+		t.Errorf("two runs with seed %d differ:\n%s", cfg.Seed, firstDiff(a, b))
+	}
+}
+
+// testAccuracy evaluates params on the test split of the default configuration.
+func testAccuracy(t *testing.T, dir string, params []mlp.Tensor) float64 {
+	t.Helper()
+	set, err := adult.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := experiment.Prepare(set, quick(dir, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	store, err := mlp.NewStore(params, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := train.NewEvaluator(b, store, mlp.Seed)
+	defer ev.Finalize()
+	probs, err := ev.Probabilities(d.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return train.Accuracy(probs, d.Test.Y)
+}
+
+// withoutTimes renders r as JSON with every wall-time field, the environment
+// and the parallelism setting removed.
+func withoutTimes(t *testing.T, r *results.Results) string {
+	t.Helper()
+	c := *r
+	c.Environment, c.Timings, c.Config.Parallel = results.Environment{}, results.Timings{}, 0
+	c.Models.Full.TrainSeconds, c.Models.Retrain.TrainSeconds, c.Fisher.Seconds = 0, 0, 0
+	c.Models.Pruned = append([]results.Pruned(nil), r.Models.Pruned...)
+	for i := range c.Models.Pruned {
+		c.Models.Pruned[i].FinetuneSeconds, c.Models.Pruned[i].DeletionSeconds = 0, 0
+	}
+	data, err := results.Marshal(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return "line " + al[i] + "\nvs   " + bl[i]
+		}
+	}
+	return "lengths differ"
+}
+
+func TestConfigValidate(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		mutate func(*experiment.Config)
+		want   string
+	}{
+		{"fraction 0", func(c *experiment.Config) { c.Fractions = []float64{0} }, "fraction 0 must be in (0, 1)"},
+		{"fraction 1", func(c *experiment.Config) { c.Fractions = []float64{0.2, 1} }, "fraction 1 must be in (0, 1)"},
+		{"duplicates", func(c *experiment.Config) { c.Fractions = []float64{0.2, 0.2} }, "duplicates"},
+		{"no fractions", func(c *experiment.Config) { c.Fractions = nil }, "no pruning fractions"},
+		{"deletion", func(c *experiment.Config) { c.Deletion = "last:5" }, "last:5"},
+		{"epochs", func(c *experiment.Config) { c.Train.MaxEpochs = 0 }, "epochs 0 must be positive"},
+		{"batch", func(c *experiment.Config) { c.FineTune.BatchSize = -1 }, "batch size -1"},
+		{"out is a file", func(c *experiment.Config) { c.OutDir = file }, "is a file"},
+		{"fisher", func(c *experiment.Config) { c.Fisher = "squared" }, "squared"},
+		{"parallel", func(c *experiment.Config) { c.Parallel = 0 }, "parallel 0"},
+	} {
+		cfg := experiment.Default()
+		c.mutate(&cfg)
+		err := cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Validate() = %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+	if err := experiment.Default().Validate(); err != nil {
+		t.Errorf("default config: %v", err)
+	}
+}
+
+// TestRunWithGeneratedData runs every phase on a small generated dataset in
+// the Adult format, so the pipeline is covered without the real files.
+func TestRunWithGeneratedData(t *testing.T) {
+	dir := t.TempDir()
+	dataPath, testPath := filepath.Join(dir, "a.data"), filepath.Join(dir, "a.test")
+	writeAdultLike(t, dataPath, 600, 1)
+	writeAdultLike(t, testPath, 300, 2)
+	set, err := adult.LoadFiles(dataPath, testPath, adult.Options{SkipChecksum: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := experiment.Default()
+	cfg.OutDir = filepath.Join(dir, "run")
+	cfg.Arch.Inputs = len(set.Features)
+	cfg.Deletion = "random:20"
+	cfg.NonMembers = 20
+	cfg.Bootstrap = 50
+	cfg.Train.MaxEpochs, cfg.FineTune.MaxEpochs = 3, 2
+	d, err := experiment.Prepare(set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := experiment.RunWithData(context.Background(), cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Models.Pruned) != 4 || res.Best.Fraction == 0 {
+		t.Errorf("pruned %d fractions, best %v", len(res.Models.Pruned), res.Best)
+	}
+	if _, err := results.Read(filepath.Join(cfg.OutDir, experiment.ResultsFile)); err != nil {
+		t.Fatal(err)
+	}
+}
