@@ -24,7 +24,7 @@ func (s *Session) trainFromScratch(name string, rows train.Data) (trained, error
 	cfg := s.cfg.Train
 	cfg.Name, cfg.Seed = name, subSeed(s.cfg.Seed, name+"/shuffle")
 	cfg.Progress = s.progress
-	hist, err := train.Fit(s.backend, store, s.cfg.Arch, rows, &s.d.Val, cfg)
+	hist, err := train.FitContext(s.ctx, s.backend, store, s.cfg.Arch, rows, &s.d.Val, cfg)
 	if err != nil {
 		return trained{}, err
 	}
@@ -185,7 +185,7 @@ func (s *Session) pruneOne(f float64) (results.Pruned, error) {
 	cfg := s.cfg.FineTune
 	cfg.Name, cfg.Seed, cfg.Mask = name, subSeed(s.cfg.Seed, name+"/shuffle"), maskTensors(mask)
 	cfg.Progress = s.progress
-	hist, err := train.Fit(s.backend, store, s.cfg.Arch, s.d.Retained, nil, cfg)
+	hist, err := train.FitContext(s.ctx, s.backend, store, s.cfg.Arch, s.d.Retained, nil, cfg)
 	if err != nil {
 		return results.Pruned{}, err
 	}

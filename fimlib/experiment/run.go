@@ -43,6 +43,7 @@ type Data struct {
 // A Session is not safe for concurrent use by several goroutines.
 type Session struct {
 	cfg     Config
+	ctx     context.Context // stops training between steps; set by Run
 	start   time.Time
 	backend compute.Backend
 	d       *Data
@@ -61,7 +62,7 @@ func NewSession(cfg Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Session{cfg: cfg, start: time.Now(), log: func(string, ...any) {},
+	s := &Session{cfg: cfg, ctx: context.Background(), start: time.Now(), log: func(string, ...any) {},
 		pruned: map[string][]mlp.Tensor{}, progress: train.NewProgress(cfg.Log)}
 	if cfg.Log != nil {
 		s.log = func(format string, args ...any) {
@@ -99,6 +100,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 		return nil, err
 	}
 	defer s.Close()
+	s.ctx = ctx
 	return s.res, s.runPhases(ctx, s.LoadData)
 }
 
@@ -110,6 +112,7 @@ func RunWithData(ctx context.Context, cfg Config, d *Data) (*results.Results, er
 		return nil, err
 	}
 	defer s.Close()
+	s.ctx = ctx
 	return s.res, s.runPhases(ctx, func() error { return s.UseData(d) })
 }
 

@@ -11,6 +11,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -103,7 +104,13 @@ type History struct {
 // Fit trains the parameters in store (created by [mlp.NewStore]) on train,
 // using val for early stopping when cfg.Patience > 0 (val may be nil
 // otherwise; when given, its loss is still recorded every epoch).
-func Fit(backend compute.Backend, store *model.Store, arch mlp.Arch, trainData Data, val *Data, cfg Config) (hist History, err error) {
+func Fit(backend compute.Backend, store *model.Store, arch mlp.Arch, trainData Data, val *Data, cfg Config) (History, error) {
+	return FitContext(context.Background(), backend, store, arch, trainData, val, cfg)
+}
+
+// FitContext is [Fit] that stops between two steps once ctx is done,
+// returning ctx's error; the store then holds the weights of the last step.
+func FitContext(ctx context.Context, backend compute.Backend, store *model.Store, arch mlp.Arch, trainData Data, val *Data, cfg Config) (hist History, err error) {
 	start := time.Now()
 	if err := cfg.Validate(); err != nil {
 		return hist, err
@@ -149,6 +156,9 @@ func Fit(backend compute.Backend, store *model.Store, arch mlp.Arch, trainData D
 		perm := rng.Perm(n)
 		var lossSum float64
 		for lo := 0; lo < n; lo += b {
+			if err := ctx.Err(); err != nil {
+				return hist, fmt.Errorf("train %s: epoch %d: %w", cfg.Name, epoch, err)
+			}
 			hi := min(lo+b, n)
 			for i := 0; i < b; i++ {
 				row, w := 0, float32(0) // padding: any row, weight 0

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"sync"
@@ -208,5 +210,18 @@ func TestAccuracy(t *testing.T) {
 	probs := []float32{0.9, 0.1, 0.2, 0.8, 0.5, 0.5}
 	if got := Accuracy(probs, []int32{0, 1, 1}); got != 2.0/3 {
 		t.Errorf("Accuracy = %v, want 2/3 (a tie goes to class 0)", got)
+	}
+}
+
+func TestFitStopsWhenCancelled(t *testing.T) {
+	b := newBackend(t)
+	trainData := blobs(300, 6, 5)
+	store, _ := mlp.NewStore(smallArch.Init(2), 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cfg := SeedFineTune
+	_, err := FitContext(ctx, b, store, smallArch, trainData, nil, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("FitContext with a cancelled context = %v, want context.Canceled", err)
 	}
 }
