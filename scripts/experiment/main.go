@@ -105,6 +105,10 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	res, err := experiment.Run(ctx, cfg)
+	if errors.Is(err, context.Canceled) {
+		// Outputs are written only in the last phase, atomically.
+		return fmt.Errorf("interrupted: nothing was written; files already in %s are unchanged", cfg.OutDir)
+	}
 	if err != nil {
 		return err
 	}
