@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/fisher"
@@ -70,6 +71,22 @@ func (s *Session) evaluate(store *model.Store, name string) (results.Model, erro
 	}
 	return m, nil
 }
+
+// testAccuracy is the test-split accuracy of the model in store.
+func (s *Session) testAccuracy(store *model.Store) (float64, error) {
+	ev := train.NewEvaluator(s.backend, store, s.cfg.Arch)
+	defer ev.Finalize()
+	probs, err := ev.Probabilities(s.d.Test)
+	if err != nil {
+		return 0, err
+	}
+	return train.Accuracy(probs, s.d.Test.Y), nil
+}
+
+// PrunedName names the model pruned at fraction f: its checkpoint directory
+// and the purpose of its random streams. The shortest exact decimal keeps
+// distinct fractions apart (0.101 and 0.104 would both round to "0.10").
+func PrunedName(f float64) string { return "pruned-" + strconv.FormatFloat(f, 'g', -1, 64) }
 
 func attack(score string, members, nonMembers []float64, bootstrap int, seed uint64) (results.MIA, error) {
 	a, err := mia.Attack(members, nonMembers, bootstrap, seed)
@@ -173,12 +190,12 @@ func (s *Session) pruneOne(f float64) (results.Pruned, error) {
 	}
 	pruneSecs := time.Since(t0).Seconds()
 
-	name := fmt.Sprintf("pruned-%.2f", f)
+	name := PrunedName(f)
 	store, err := mlp.NewStore(params, int64(subSeed(s.cfg.Seed, name+"/dropout")))
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	before, err := s.evaluate(store, name)
+	beforeAcc, err := s.testAccuracy(store)
 	if err != nil {
 		return results.Pruned{}, err
 	}
@@ -197,7 +214,7 @@ func (s *Session) pruneOne(f float64) (results.Pruned, error) {
 	p := results.Pruned{
 		Fraction: f, PrunedParams: mask.PrunedTotal(), TotalParams: s.cfg.Arch.NumParams(),
 		SeedRulePrunedParams: seedMask.PrunedTotal(), SeedRuleThreshold: threshold,
-		AccuracyBeforeFinetune: before.TestAccuracy, TestAccuracy: after.TestAccuracy, Classes: after.Classes,
+		AccuracyBeforeFinetune: beforeAcc, TestAccuracy: after.TestAccuracy, Classes: after.Classes,
 		FinetuneSeconds: hist.Seconds, DeletionSeconds: s.res.Fisher.Seconds + pruneSecs + hist.Seconds,
 		MIA: after.MIA, MIAConfidence: after.MIAConfidence,
 		Utility: sc.Utility, Privacy: sc.Privacy, CombinedScore: sc.Combined,

@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -33,10 +34,11 @@ func (s *Session) Write() error {
 				return err
 			}
 		}
-		s.res.Models.Full.Checkpoint = filepath.Join(CheckpointsDir, "full")
-		s.res.Models.Retrain.Checkpoint = filepath.Join(CheckpointsDir, "retrain")
+		// Paths inside results.json use slashes whatever the OS.
+		s.res.Models.Full.Checkpoint = path.Join(CheckpointsDir, "full")
+		s.res.Models.Retrain.Checkpoint = path.Join(CheckpointsDir, "retrain")
 		for i := range s.res.Models.Pruned {
-			s.res.Models.Pruned[i].Checkpoint = filepath.Join(CheckpointsDir, fmt.Sprintf("pruned-%.2f", s.res.Models.Pruned[i].Fraction))
+			s.res.Models.Pruned[i].Checkpoint = path.Join(CheckpointsDir, PrunedName(s.res.Models.Pruned[i].Fraction))
 		}
 	}
 	s.res.Timings.Write = time.Since(t0).Seconds()

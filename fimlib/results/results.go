@@ -37,7 +37,8 @@ type Results struct {
 	Timings     Timings     `json:"timings"`
 }
 
-// Config is everything that determines the run's numbers.
+// Config is everything that determines the run's numbers, plus Parallel,
+// which changes only its times.
 type Config struct {
 	Seed       uint64      `json:"seed"`
 	SplitSeed  int64       `json:"split_seed"`
@@ -83,7 +84,8 @@ type Selection struct {
 }
 
 // Environment says where and when the run happened. It is excluded from
-// determinism checks, as are [Timings] and the *_seconds fields.
+// determinism checks, as are [Timings], the *_seconds fields and
+// Config.Parallel: they describe how the run went, not what it computed.
 type Environment struct {
 	GoVersion    string `json:"go_version"`
 	GomlxVersion string `json:"gomlx_version"`
@@ -186,8 +188,10 @@ type MIA struct {
 
 // Fisher describes the Fisher scores used for pruning.
 type Fisher struct {
-	Kind    string        `json:"kind"` // "empirical" or "true"
-	Rows    int           `json:"rows"`
+	Kind string `json:"kind"` // "empirical" or "true"
+	Rows int    `json:"rows"`
+	// Seconds is the time to compute the kind used for pruning (it is part of
+	// every fraction's deletion_seconds); the other kind is not included.
 	Seconds float64       `json:"seconds"`
 	Summary Stats         `json:"summary"`
 	Tensors []TensorStats `json:"tensors"`
@@ -241,8 +245,10 @@ type Timings struct {
 	Train         float64 `json:"train_seconds"` // full and retrain models, with evaluation
 	Fisher        float64 `json:"fisher_seconds"`
 	PruneFinetune float64 `json:"prune_finetune_seconds"` // every fraction, with evaluation
-	Write         float64 `json:"write_seconds"`
-	Total         float64 `json:"total_seconds"`
+	// Write covers the checkpoints; Write and Total stop just before
+	// results.json itself is written (a file cannot hold its own write time).
+	Write float64 `json:"write_seconds"`
+	Total float64 `json:"total_seconds"`
 }
 
 // SchemaError reports a results file of another schema.
@@ -299,15 +305,18 @@ func Read(path string) (*Results, error) {
 	return res, nil
 }
 
-// Marshal encodes r as indented JSON with a trailing newline. NaN and ±Inf,
-// which JSON cannot hold, are an error naming nothing more precise than the
-// encoder does.
+// Marshal encodes v as indented JSON with a trailing newline, without
+// escaping <, > and & (the class labels "<=50K" stay readable). NaN and ±Inf,
+// which JSON cannot hold, are an error.
 func Marshal(v any) ([]byte, error) {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return append(data, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // Write stores r at path atomically.

@@ -1,0 +1,697 @@
+package results_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fimprune/fimprune/fimlib/results"
+)
+
+// Test files. golden is hand-made, small and complete (every field of every
+// type is set somewhere, two pruned fractions); real is the output of a full
+// `go run ./scripts/experiment` on the UCI data with the default settings.
+const (
+	goldenResults = "testdata/golden/results.json"
+	goldenSummary = "testdata/golden/inference_report_summary.json"
+	realResults   = "testdata/real/results.json"
+	realSummary   = "testdata/real/inference_report_summary.json"
+)
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func readResults(t *testing.T, path string) *results.Results {
+	t.Helper()
+	r, err := results.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// firstDiff describes the first line where got and want differ.
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d:\n got  %s\n want %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
+}
+
+// TestRoundTrip checks that Decode then Marshal reproduces each file byte for
+// byte: every field of the file is known to the types, none is lost, and
+// the writer's formatting is the one checked in.
+func TestRoundTrip(t *testing.T) {
+	for _, path := range []string{goldenResults, realResults} {
+		t.Run(path, func(t *testing.T) {
+			want := readFile(t, path)
+			r, err := results.Decode(bytes.NewReader(want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := results.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Decode→Marshal differs from %s at %s", path, firstDiff(got, want))
+			}
+		})
+	}
+}
+
+func TestGoldenValues(t *testing.T) {
+	r := readResults(t, goldenResults)
+	// A few values from each section, to catch a field decoded into the
+	// wrong place (a round trip alone would not).
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"schema", r.Schema, results.Schema},
+		{"config.seed", r.Config.Seed, uint64(7)},
+		{"config.split_seed", r.Config.SplitSeed, int64(11)},
+		{"config.fractions", r.Config.Fractions, []float64{0.25, 0.5}},
+		{"config.model.hidden", r.Config.Model.Hidden, []int{2}},
+		{"config.finetune.learning_rate", r.Config.FineTune.LearningRate, 1e-4},
+		{"config.parallel", r.Config.Parallel, 2},
+		{"environment.cores", r.Environment.Cores, 4},
+		{"dataset.deletion_rows", r.Dataset.DeletionRows, []int{14, 3}},
+		{"dataset.sha256 keys", slices.Sorted(maps.Keys(r.Dataset.SHA256)), []string{"adult.data", "adult.test"}},
+		{"models.full.classes[0].label", r.Models.Full.Classes[0].Label, "<=50K"},
+		{"models.retrain.train_seconds", r.Models.Retrain.TrainSeconds, 2.25},
+		{"models.pruned[1].fraction", r.Models.Pruned[1].Fraction, 0.5},
+		{"models.pruned[1].seed_rule_pruned_params", r.Models.Pruned[1].SeedRulePrunedParams, 6},
+		{"models.pruned[0].mia.auc_ci95", r.Models.Pruned[0].MIA.AUCCI95, [2]float64{0, 0.25}},
+		{"models.pruned[0].mia_confidence.score", r.Models.Pruned[0].MIAConfidence.Score, "confidence"},
+		{"fisher.tensors[2].shape", r.Fisher.Tensors[2].Shape, []int{2, 2}},
+		{"fisher.other.top_overlap", r.Fisher.Other.TopOverlap, []float64{0.75, 0.8571428571428571}},
+		{"best.fraction", r.Best.Fraction, 0.25},
+		{"timings.total_seconds", r.Timings.Total, 6.5},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestGoldenComplete checks that the golden file sets every field of every
+// type in the schema (non-zero in at least one place), so that the round
+// trip covers them all. A field added to the types fails here until the
+// golden file (and docs/results-schema.md) shows it.
+func TestGoldenComplete(t *testing.T) {
+	r := readResults(t, goldenResults)
+	if n := len(r.Models.Pruned); n != 2 {
+		t.Errorf("golden has %d pruned models, want 2", n)
+	}
+	// Every (type, field) pair reachable from Results.
+	fields := map[string]bool{}
+	var collect func(reflect.Type)
+	seen := map[reflect.Type]bool{}
+	collect = func(typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] {
+			return
+		}
+		seen[typ] = true
+		for i := range typ.NumField() {
+			fields[typ.Name()+"."+typ.Field(i).Name] = false
+			collect(typ.Field(i).Type)
+		}
+	}
+	collect(reflect.TypeFor[results.Results]())
+	if len(fields) < 100 {
+		t.Fatalf("found only %d fields; the walk is broken", len(fields))
+	}
+	var mark func(reflect.Value)
+	mark = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				mark(v.Elem())
+			}
+		case reflect.Slice, reflect.Array:
+			for i := range v.Len() {
+				mark(v.Index(i))
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				f := v.Field(i)
+				if !f.IsZero() && (f.Kind() != reflect.Slice || f.Len() > 0) && (f.Kind() != reflect.Map || f.Len() > 0) {
+					fields[v.Type().Name()+"."+v.Type().Field(i).Name] = true
+				}
+				mark(f)
+			}
+		}
+	}
+	mark(reflect.ValueOf(r))
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if !fields[name] {
+			t.Errorf("%s is zero or empty everywhere in %s", name, goldenResults)
+		}
+	}
+}
+
+// TestInvariants checks the relations between fields that the experiment
+// guarantees (and docs/results-schema.md states), on the hand-made file and
+// on a real run.
+func TestInvariants(t *testing.T) {
+	for _, path := range []string{goldenResults, realResults} {
+		t.Run(path, func(t *testing.T) { checkInvariants(t, readResults(t, path)) })
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*max(1, math.Abs(a), math.Abs(b)) }
+
+func checkInvariants(t *testing.T, r *results.Results) {
+	t.Helper()
+	c, d, m, f := r.Config, r.Dataset, r.Models, r.Fisher
+
+	// config and dataset
+	if r.Schema != results.Schema {
+		t.Errorf("schema %q", r.Schema)
+	}
+	if c.FisherKind != f.Kind {
+		t.Errorf("config.fisher_kind %q, fisher.kind %q", c.FisherKind, f.Kind)
+	}
+	if !near(c.Selection.UtilityWeight+c.Selection.PrivacyWeight, 1) {
+		t.Errorf("selection weights %v", c.Selection)
+	}
+	if c.Model.Inputs != d.Features || len(d.FeatureNames) != d.Features {
+		t.Errorf("inputs %d, features %d, feature names %d", c.Model.Inputs, d.Features, len(d.FeatureNames))
+	}
+	if d.Train+d.Val+d.Test != d.Rows || d.Deletion+d.Retained != d.Train || len(d.DeletionRows) != d.Deletion {
+		t.Errorf("dataset sizes inconsistent: %+v", d)
+	}
+	ids := map[int]bool{}
+	for _, id := range d.DeletionRows {
+		if id < 0 || id >= d.Rows || ids[id] {
+			t.Errorf("deletion row %d out of range or repeated", id)
+		}
+		ids[id] = true
+	}
+	if _, err := time.Parse(time.RFC3339, r.Environment.Time); err != nil || !strings.HasSuffix(r.Environment.Time, "Z") {
+		t.Errorf("environment.time %q is not RFC 3339 UTC", r.Environment.Time)
+	}
+
+	// models
+	type named struct {
+		name  string
+		acc   float64
+		class []results.ClassReport
+		mias  [2]results.MIA
+	}
+	all := []named{
+		{"full", m.Full.TestAccuracy, m.Full.Classes, [2]results.MIA{m.Full.MIA, m.Full.MIAConfidence}},
+		{"retrain", m.Retrain.TestAccuracy, m.Retrain.Classes, [2]results.MIA{m.Retrain.MIA, m.Retrain.MIAConfidence}},
+	}
+	for _, p := range m.Pruned {
+		all = append(all, named{fmt.Sprintf("pruned %g", p.Fraction), p.TestAccuracy, p.Classes, [2]results.MIA{p.MIA, p.MIAConfidence}})
+	}
+	for _, x := range all {
+		// accuracy = Σ recall·support / test rows
+		support, correct := 0, 0.0
+		for i, cr := range x.class {
+			support += cr.Support
+			correct += cr.Recall * float64(cr.Support)
+			if cr.Class != i {
+				t.Errorf("%s: class %d at index %d", x.name, cr.Class, i)
+			}
+			if f1 := 2 * cr.Precision * cr.Recall / (cr.Precision + cr.Recall); cr.Precision+cr.Recall > 0 && !near(f1, cr.F1) {
+				t.Errorf("%s: class %d f1 %v, want %v", x.name, cr.Class, cr.F1, f1)
+			}
+		}
+		if support != d.Test || !near(correct/float64(d.Test), x.acc) {
+			t.Errorf("%s: supports sum to %d (test %d), recall-weighted accuracy %v, test_accuracy %v", x.name, support, d.Test, correct/float64(d.Test), x.acc)
+		}
+		for i, a := range x.mias {
+			if want := [2]string{"loss", "confidence"}[i]; a.Score != want {
+				t.Errorf("%s: attack %d score %q, want %q", x.name, i, a.Score, want)
+			}
+			if a.Members != d.Deletion || a.NonMembers != c.NonMembers {
+				t.Errorf("%s %s: %d members, %d non-members", x.name, a.Score, a.Members, a.NonMembers)
+			}
+			floor := float64(a.NonMembers) / float64(a.Members+a.NonMembers)
+			if a.BestThresholdAccuracy < floor || a.BestThresholdAccuracy > 1 {
+				t.Errorf("%s %s: best_threshold_accuracy %v outside [%v, 1]", x.name, a.Score, a.BestThresholdAccuracy, floor)
+			}
+			if a.Members == a.NonMembers && a.Advantage < 2*a.BestThresholdAccuracy-1-1e-12 {
+				t.Errorf("%s %s: advantage %v < 2·%v − 1", x.name, a.Score, a.Advantage, a.BestThresholdAccuracy)
+			}
+			if a.AUC < 0 || a.AUC > 1 || a.AUCCI95[0] > a.AUCCI95[1] {
+				t.Errorf("%s %s: auc %v, interval %v", x.name, a.Score, a.AUC, a.AUCCI95)
+			}
+		}
+	}
+	for _, x := range []results.Model{m.Full, m.Retrain} {
+		if x.BestEpoch < 1 || x.BestEpoch > x.Epochs || x.Epochs > c.Train.MaxEpochs {
+			t.Errorf("epochs %d, best %d, max %d", x.Epochs, x.BestEpoch, c.Train.MaxEpochs)
+		}
+	}
+	if m.Full.Checkpoint != "" && (filepath.ToSlash(m.Full.Checkpoint) != "checkpoints/full" || filepath.ToSlash(m.Retrain.Checkpoint) != "checkpoints/retrain") {
+		t.Errorf("checkpoints %q, %q", m.Full.Checkpoint, m.Retrain.Checkpoint)
+	}
+
+	// pruned models
+	if len(m.Pruned) != len(c.Fractions) {
+		t.Fatalf("%d pruned models for %d fractions", len(m.Pruned), len(c.Fractions))
+	}
+	for i, p := range m.Pruned {
+		if p.Fraction != c.Fractions[i] {
+			t.Errorf("pruned[%d].fraction %v, config.fractions[%d] %v", i, p.Fraction, i, c.Fractions[i])
+		}
+		if p.TotalParams != c.Model.Params || p.PrunedParams != int(math.Round(p.Fraction*float64(p.TotalParams))) {
+			t.Errorf("fraction %v: pruned %d of %d (params %d)", p.Fraction, p.PrunedParams, p.TotalParams, c.Model.Params)
+		}
+		pruned, total := 0, 0
+		for j, l := range p.Layers {
+			pruned += l.Pruned
+			total += l.Total
+			if j >= len(f.Tensors) || l.Name != f.Tensors[j].Name || l.Total != f.Tensors[j].Stats.Count {
+				t.Errorf("fraction %v: layer %d %+v does not match fisher.tensors", p.Fraction, j, l)
+			}
+		}
+		if pruned != p.PrunedParams || total != p.TotalParams || len(p.Layers) != len(f.Tensors) {
+			t.Errorf("fraction %v: layers sum to %d of %d", p.Fraction, pruned, total)
+		}
+		u := 1 - math.Abs(p.TestAccuracy-m.Retrain.TestAccuracy)/m.Retrain.TestAccuracy
+		pr := 1 - p.MIA.BestThresholdAccuracy
+		comb := float64(c.Selection.UtilityWeight*u) + float64(c.Selection.PrivacyWeight*pr)
+		if p.Utility != u || p.Privacy != pr || p.CombinedScore != comb {
+			t.Errorf("fraction %v: utility %v privacy %v combined %v, want %v %v %v", p.Fraction, p.Utility, p.Privacy, p.CombinedScore, u, pr, comb)
+		}
+		if p.DeletionSeconds < f.Seconds+p.FinetuneSeconds-1e-9 {
+			t.Errorf("fraction %v: deletion_seconds %v < fisher %v + fine-tune %v", p.Fraction, p.DeletionSeconds, f.Seconds, p.FinetuneSeconds)
+		}
+		if p.Checkpoint != "" && filepath.ToSlash(p.Checkpoint) != fmt.Sprintf("checkpoints/pruned-%.2f", p.Fraction) {
+			t.Errorf("fraction %v: checkpoint %q", p.Fraction, p.Checkpoint)
+		}
+	}
+
+	// best
+	best, err := r.BestPruned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if best.CombinedScore != r.Best.CombinedScore {
+		t.Errorf("best.combined_score %v, its model's %v", r.Best.CombinedScore, best.CombinedScore)
+	}
+	for _, p := range m.Pruned {
+		if p.CombinedScore > best.CombinedScore || (p.CombinedScore == best.CombinedScore && p.Fraction < best.Fraction) {
+			t.Errorf("fraction %v (combined %v) beats the best %v", p.Fraction, p.CombinedScore, best.Fraction)
+		}
+	}
+
+	// fisher
+	if f.Rows != d.Deletion || f.Summary.Count != c.Model.Params {
+		t.Errorf("fisher rows %d, count %d", f.Rows, f.Summary.Count)
+	}
+	checkStats(t, "fisher.summary", f.Summary)
+	count, zeros, sum, maxScore := 0, 0, 0.0, 0.0
+	for _, ts := range f.Tensors {
+		checkStats(t, ts.Name, ts.Stats)
+		size := 1
+		for _, n := range ts.Shape {
+			size *= n
+		}
+		binned := 0
+		for _, n := range ts.Counts {
+			binned += n
+		}
+		if size != ts.Stats.Count || binned != ts.Stats.Count-ts.Stats.Zeros {
+			t.Errorf("%s: shape %v, count %d, %d zeros, %d binned", ts.Name, ts.Shape, ts.Stats.Count, ts.Stats.Zeros, binned)
+		}
+		if len(ts.Log10Bins) != len(ts.Counts)+1 || !slices.Equal(ts.Log10Bins, f.Tensors[0].Log10Bins) || !slices.IsSorted(ts.Log10Bins) {
+			t.Errorf("%s: %d edges for %d counts, or edges not shared and ascending", ts.Name, len(ts.Log10Bins), len(ts.Counts))
+		}
+		count, zeros, sum, maxScore = count+ts.Stats.Count, zeros+ts.Stats.Zeros, sum+ts.Stats.Sum, max(maxScore, ts.Stats.Max)
+	}
+	if count != f.Summary.Count || zeros != f.Summary.Zeros || !near(sum, f.Summary.Sum) || maxScore != f.Summary.Max {
+		t.Errorf("tensors total count %d zeros %d sum %v max %v; summary %+v", count, zeros, sum, maxScore, f.Summary)
+	}
+	if o := f.Other; o == nil {
+		t.Error("fisher.other missing")
+	} else {
+		if o.Kind == f.Kind || (o.Kind != "empirical" && o.Kind != "true") {
+			t.Errorf("fisher.other.kind %q with fisher.kind %q", o.Kind, f.Kind)
+		}
+		checkStats(t, "fisher.other.summary", o.Summary)
+		if o.Summary.Count != f.Summary.Count || len(o.TopOverlap) != len(c.Fractions) || math.Abs(o.SpearmanWithUsed) > 1 {
+			t.Errorf("fisher.other: count %d, %d overlaps, spearman %v", o.Summary.Count, len(o.TopOverlap), o.SpearmanWithUsed)
+		}
+		for _, v := range o.TopOverlap {
+			if v < 0 || v > 1 {
+				t.Errorf("top_overlap %v", v)
+			}
+		}
+	}
+
+	// timings: phases run one after another inside total
+	tm := r.Timings
+	phases := tm.LoadData + tm.Train + tm.Fisher + tm.PruneFinetune + tm.Write
+	if phases > tm.Total || tm.Fisher < f.Seconds || tm.Train < max(m.Full.TrainSeconds, m.Retrain.TrainSeconds) {
+		t.Errorf("timings %+v inconsistent with fisher.seconds %v and train seconds", tm, f.Seconds)
+	}
+	for _, p := range m.Pruned {
+		if tm.PruneFinetune < p.FinetuneSeconds {
+			t.Errorf("prune_finetune_seconds %v < fine-tune %v", tm.PruneFinetune, p.FinetuneSeconds)
+		}
+	}
+}
+
+func checkStats(t *testing.T, name string, s results.Stats) {
+	t.Helper()
+	if s.Count <= 0 || s.Zeros < 0 || s.Zeros > s.Count || !near(s.Mean*float64(s.Count), s.Sum) ||
+		!(0 <= s.Median && s.Median <= s.P90 && s.P90 <= s.P99 && s.P99 <= s.Max) {
+		t.Errorf("%s: inconsistent stats %+v", name, s)
+	}
+}
+
+// goldenWith returns the golden file's bytes with the first old replaced by new.
+func goldenWith(t *testing.T, old, new string) []byte {
+	t.Helper()
+	data := string(readFile(t, goldenResults))
+	if !strings.Contains(data, old) {
+		t.Fatalf("golden file has no %q", old)
+	}
+	return []byte(strings.Replace(data, old, new, 1))
+}
+
+func TestDecodeRefusesOtherSchema(t *testing.T) {
+	for _, other := range []string{"fimprune/results/v2", "fimprune/results/v0", "FIMPRUNE/RESULTS/V1"} {
+		data := goldenWith(t, `"schema": "fimprune/results/v1"`, `"schema": "`+other+`"`)
+		r, err := results.Decode(bytes.NewReader(data))
+		var se *results.SchemaError
+		if !errors.As(err, &se) {
+			t.Fatalf("schema %q: got %v, %v; want a *SchemaError", other, r, err)
+		}
+		if se.Got != other {
+			t.Errorf("SchemaError.Got = %q, want %q", se.Got, other)
+		}
+		if msg := err.Error(); !strings.Contains(msg, `"`+other+`"`) || !strings.Contains(msg, `"`+results.Schema+`"`) {
+			t.Errorf("message %q does not name both %q and %q", msg, other, results.Schema)
+		}
+	}
+}
+
+func TestDecodeRefusesMissingSchema(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"absent": goldenWith(t, `"schema": "fimprune/results/v1",`, ``),
+		"empty":  goldenWith(t, `"schema": "fimprune/results/v1"`, `"schema": ""`),
+		"null":   goldenWith(t, `"schema": "fimprune/results/v1"`, `"schema": null`),
+		"{}":     []byte(`{}`),
+	} {
+		_, err := results.Decode(bytes.NewReader(data))
+		var se *results.SchemaError
+		if !errors.As(err, &se) || se.Got != "" {
+			t.Errorf("%s: got %v, want a *SchemaError with Got \"\"", name, err)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, "no \"schema\"") || !strings.Contains(msg, results.Schema) {
+			t.Errorf("%s: message %q should say the field is missing and name %q", name, msg, results.Schema)
+		}
+	}
+}
+
+func TestDecodeRefusesUnknownFields(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(readFile(t, goldenResults), &doc); err != nil {
+		t.Fatal(err)
+	}
+	at := func(path ...any) map[string]any {
+		var v any = doc
+		for _, k := range path {
+			switch k := k.(type) {
+			case string:
+				v = v.(map[string]any)[k]
+			case int:
+				v = v.([]any)[k]
+			}
+		}
+		return v.(map[string]any)
+	}
+	for _, tc := range []struct {
+		name   string
+		object map[string]any
+	}{
+		{"top level", doc},
+		{"config.model", at("config", "model")},
+		{"models.pruned[1]", at("models", "pruned", 1)},
+		{"models.pruned[0].mia_confidence", at("models", "pruned", 0, "mia_confidence")},
+		{"fisher.tensors[3].stats", at("fisher", "tensors", 3, "stats")},
+		{"fisher.other", at("fisher", "other")},
+		{"timings", at("timings")},
+	} {
+		tc.object["unexpected_field"] = 1.5
+		data, err := json.Marshal(doc)
+		delete(tc.object, "unexpected_field")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := results.Decode(bytes.NewReader(data)); err == nil || !strings.Contains(err.Error(), `unknown field "unexpected_field"`) {
+			t.Errorf("%s: got %v, want an unknown-field error", tc.name, err)
+		}
+	}
+	// The document is back to the golden one and decodes.
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := results.Decode(bytes.NewReader(data)); err != nil {
+		t.Errorf("golden file after the edits: %v", err)
+	}
+}
+
+func TestDecodeRefusesMalformed(t *testing.T) {
+	golden := readFile(t, goldenResults)
+	for name, data := range map[string][]byte{
+		"empty":          nil,
+		"truncated":      golden[:len(golden)/2],
+		"trailing data":  append(slices.Clone(golden), `{"schema": "fimprune/results/v1"}`...),
+		"array":          []byte(`[]`),
+		"schema number":  goldenWith(t, `"schema": "fimprune/results/v1"`, `"schema": 1`),
+		"wrong type":     goldenWith(t, `"seed": 7`, `"seed": "7"`),
+		"negative uint":  goldenWith(t, `"seed": 7`, `"seed": -7`),
+		"fraction array": goldenWith(t, `"fraction": 0.25,`, `"fraction": [0.25],`),
+	} {
+		if r, err := results.Decode(bytes.NewReader(data)); err == nil {
+			t.Errorf("%s: decoded %v without error", name, r != nil)
+		}
+	}
+}
+
+// spaces is an endless reader of blanks (JSON whitespace).
+type spaces struct{ read int64 }
+
+func (s *spaces) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	s.read += int64(len(p))
+	return len(p), nil
+}
+
+func TestDecodeSizeLimit(t *testing.T) {
+	golden := readFile(t, goldenResults)
+	pad := results.MaxBytes - len(golden)
+
+	// Exactly MaxBytes: valid JSON followed by blanks, accepted.
+	if _, err := results.Decode(io.MultiReader(bytes.NewReader(golden), io.LimitReader(&spaces{}, int64(pad)))); err != nil {
+		t.Errorf("file of exactly MaxBytes: %v", err)
+	}
+	// One byte more: refused, whatever the content.
+	_, err := results.Decode(io.MultiReader(bytes.NewReader(golden), io.LimitReader(&spaces{}, int64(pad+1))))
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("file of MaxBytes+1: got %v, want a size error", err)
+	}
+	// An endless input is refused after reading little more than MaxBytes.
+	endless := &spaces{}
+	if _, err := results.Decode(endless); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("endless input: got %v, want a size error", err)
+	}
+	if endless.read > 2*results.MaxBytes {
+		t.Errorf("read %d bytes of an endless input, limit %d", endless.read, results.MaxBytes)
+	}
+	// Read applies the same limit to a file.
+	path := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(path, append(slices.Clone(golden), bytes.Repeat([]byte(" "), pad+1)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := results.Read(path); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("Read of a file of MaxBytes+1: got %v", err)
+	}
+}
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := results.Read(filepath.Join(dir, "missing.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: got %v, want fs.ErrNotExist", err)
+	}
+	// A schema error keeps its type through Read's wrapping and names the file.
+	path := filepath.Join(dir, "v2.json")
+	if err := os.WriteFile(path, goldenWith(t, `"fimprune/results/v1"`, `"fimprune/results/v2"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := results.Read(path)
+	var se *results.SchemaError
+	if !errors.As(err, &se) || se.Got != "fimprune/results/v2" || !strings.Contains(err.Error(), path) {
+		t.Errorf("Read of a v2 file: got %v, want a *SchemaError naming %s", err, path)
+	}
+}
+
+func TestWriteRead(t *testing.T) {
+	want := readResults(t, goldenResults)
+	path := filepath.Join(t.TempDir(), "results.json")
+	if err := results.Write(path, want); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); !bytes.Equal(got, readFile(t, goldenResults)) {
+		t.Errorf("Write output differs from the golden file at %s", firstDiff(got, readFile(t, goldenResults)))
+	}
+	got := readResults(t, path)
+	if !reflect.DeepEqual(got, want) {
+		t.Error("Read(Write(r)) != r")
+	}
+}
+
+func TestWriteRefusesNaN(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "results.json")
+	old := []byte("previous results\n")
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		r := readResults(t, goldenResults)
+		r.Models.Pruned[1].MIA.AUC = v
+		if err := results.Write(path, r); err == nil {
+			t.Errorf("Write with an AUC of %v succeeded", v)
+		}
+		if _, err := results.Marshal(r); err == nil {
+			t.Errorf("Marshal with an AUC of %v succeeded", v)
+		}
+	}
+	if got := readFile(t, path); !bytes.Equal(got, old) {
+		t.Errorf("failed Write changed the file to %q", got)
+	}
+	assertEntries(t, dir, "results.json")
+}
+
+// assertEntries checks that dir holds exactly the named entries (no
+// temporary files left behind).
+func assertEntries(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	slices.Sort(names)
+	if !slices.Equal(got, names) {
+		t.Errorf("%s holds %q, want %q", dir, got, names)
+	}
+}
+
+func assertMode(t *testing.T, path string, want fs.FileMode) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		return // no Unix permission bits
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode(); got != want {
+		t.Errorf("%s has mode %v, want %v", path, got, want)
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "results.json")
+
+	first := []byte("first\n")
+	if err := results.WriteFileAtomic(path, first); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); !bytes.Equal(got, first) {
+		t.Errorf("wrote %q, want %q", got, first)
+	}
+	assertMode(t, path, 0o644)
+	assertEntries(t, dir, "results.json")
+
+	// Replacing: new contents, and mode 0644 even over a 0600 file.
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	second := bytes.Repeat([]byte("second, longer\n"), 1000)
+	if err := results.WriteFileAtomic(path, second); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); !bytes.Equal(got, second) {
+		t.Errorf("replacement holds %d bytes, want %d", len(got), len(second))
+	}
+	assertMode(t, path, 0o644)
+
+	// Empty data gives an empty file.
+	if err := results.WriteFileAtomic(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); len(got) != 0 {
+		t.Errorf("empty write left %d bytes", len(got))
+	}
+	assertEntries(t, dir, "results.json")
+}
+
+func TestWriteFileAtomicFailures(t *testing.T) {
+	dir := t.TempDir()
+
+	// Into a directory that does not exist: an error, and nothing created.
+	missing := filepath.Join(dir, "missing", "results.json")
+	err := results.WriteFileAtomic(missing, []byte("x"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("write into a missing directory: got %v, want fs.ErrNotExist", err)
+	}
+	assertEntries(t, dir)
+
+	// Over a directory: the rename fails, and the temporary file is removed.
+	target := filepath.Join(dir, "results.json")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteFileAtomic(target, []byte("x")); err == nil {
+		t.Error("write over a directory succeeded")
+	}
+	assertEntries(t, dir, "results.json")
+	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
+		t.Errorf("target directory changed: %v, %v", fi, err)
+	}
+}
