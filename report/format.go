@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -49,13 +48,35 @@ func sci(x float64) string {
 	return strconv.FormatFloat(x, 'e', 2, 64)
 }
 
+// times formats a ratio as "0.86×" ("n/a" when undefined).
+func times(x float64) string {
+	s := fixed(x, 2)
+	if s == "n/a" {
+		return s
+	}
+	return s + "×"
+}
+
+// sig3 formats x with 3 significant digits (−4.26, 0.0141, 5.78e-05), with
+// a U+2212 minus.
+func sig3(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "n/a"
+	}
+	s := strconv.FormatFloat(x, 'g', 3, 64)
+	if strings.HasPrefix(s, "-") {
+		s = "−" + s[1:]
+	}
+	return s
+}
+
 // pct formats a fraction as a percentage with prec digits (0.1234 → "12.3 %").
 func pct(x float64, prec int) string {
 	s := fixed(100*x, prec)
 	if s == "n/a" {
 		return s
 	}
-	return s + " %"
+	return s + "\u00a0%" // no-break space: the sign stays with its number
 }
 
 // secs formats a duration in seconds with a precision that suits its size.
@@ -114,7 +135,3 @@ func ratioOf(a, b float64) float64 {
 	}
 	return a / b
 }
-
-// sprintf is fmt.Sprintf; named so that it is obvious where a format string
-// carries only numbers formatted above and trusted text.
-var sprintf = fmt.Sprintf

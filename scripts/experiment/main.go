@@ -31,6 +31,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/experiment"
 	"github.com/fimprune/fimprune/fimlib/fisher"
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/report"
 )
 
 func main() {
@@ -110,6 +111,9 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return fmt.Errorf("interrupted: nothing was written; files already in %s are unchanged", cfg.OutDir)
 	}
 	if err != nil {
+		return err
+	}
+	if err := report.WriteDir(res, cfg.OutDir, report.Options{}); err != nil {
 		return err
 	}
 	printSummary(stdout, res, cfg.OutDir)

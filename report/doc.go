@@ -1,0 +1,57 @@
+// Package report renders fimprune's inference report from a results file
+// (results.json, schema "fimprune/results/v1") and nothing else: it imports
+// only package results, goldmark and gonum/plot, never gomlx or fimlib's
+// compute packages, so a report can be regenerated anywhere in well under a
+// second (scripts/report) and the experiment writes the same report at the
+// end of a run (scripts/experiment).
+//
+// Entry points:
+//
+//   - [Render] turns a *results.Results into [Files]: report.md (GitHub-
+//     flavoured Markdown), report.html (one self-contained page), the seed's
+//     inference_report_summary.json and the figures as SVG.
+//   - [WriteDir] renders and writes those files into a directory, each
+//     atomically (results.WriteFileAtomic).
+//   - Package report/pdf prints report.html to PDF with headless Chromium;
+//     it is separate so that this package needs no browser.
+//
+// Sections mirror the seed notebook's report (shared/seed/PROTOCOL.md):
+// metadata; 1 model performance; 2 privacy evaluation (loss and confidence
+// attacks); 3 utility–privacy trade-off; 4 computational efficiency; 5
+// pruning per tensor and the Fisher scores (with the other Fisher kind for
+// comparison); 6 key findings; 7 method notes with formulas and sources; and
+// appendices with the seed's summary lines and the inputs.
+//
+// Conventions:
+//
+//   - Deterministic: the output depends only on the results (the date is
+//     Environment.Time, never the clock), maps are walked in sorted order and
+//     every number is formatted by fixed-precision strconv calls, so the same
+//     results give byte-identical files. NaN and ±Inf print as "n/a"; a
+//     negative zero prints as 0.
+//   - Findings are computed: each statement in section 6 is chosen by
+//     comparing numbers with their sampling error (2 standard errors, or
+//     whether 95 % intervals contain 0.5 or overlap the retrained model's);
+//     there are no fixed verdicts.
+//   - Figures: gonum/plot draws each figure to SVG (text in Liberation Sans,
+//     named with metric-compatible fallbacks instead of embedding the font,
+//     which keeps a figure near 30 kB). report.md links them as files beside
+//     it (fig-1-overview.svg, fig-2-tradeoff.svg, fig-3-fisher.svg), which
+//     GitHub displays; report.html carries the same SVG inline.
+//   - Escaping: strings from the results (feature names, the deletion spec,
+//     versions, the CPU name, tensor names, ...) are made inert Markdown
+//     (backslash escapes or code spans) before goldmark sees them, and
+//     goldmark runs in its safe mode, so they reach the page as escaped
+//     text. The figures are the only markup this package trusts: a goldmark
+//     AST transformer replaces each image paragraph that names one of this
+//     report's figure files with a figure node, whose renderer writes the
+//     generated SVG (see html.go). The page has no script and a
+//     Content-Security-Policy that forbids loading anything.
+//
+// Why this design: Markdown is the one source for both outputs, so the page
+// and the file GitHub shows cannot drift apart; SVG keeps figures sharp in
+// print and small; and working from results.json alone makes the report a
+// pure function that golden tests can pin down.
+package report
+
+//go:generate go run ../scripts/report -in testdata/real-results.json -out example

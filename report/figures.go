@@ -1,0 +1,605 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Figure is one figure of the report. WriteDir stores SVG as Name beside
+// report.md, which links to it; report.html carries the same SVG inline.
+type Figure struct {
+	Name    string // file name, e.g. "fig-1-overview.svg"; fixed by this package, never from data
+	Title   string // short plain-text title (the Markdown image's alt text)
+	Caption string // Markdown caption
+	SVG     []byte // a standalone SVG document without an XML declaration
+
+	panels []panel // for tests: what each panel holds
+}
+
+// panel is one plot of a figure, with what tests check about it.
+type panel struct {
+	title  string
+	legend []string // legend entries, in order
+	series int      // data series drawn (lines, scatters, bar groups, histograms)
+}
+
+// Okabe–Ito colours (distinguishable with the common colour-vision
+// deficiencies) and greys for the references.
+var (
+	colBlue   = color.NRGBA{0x00, 0x72, 0xB2, 0xFF}
+	colOrange = color.NRGBA{0xE6, 0x9F, 0x00, 0xFF}
+	colVerm   = color.NRGBA{0xD5, 0x5E, 0x00, 0xFF}
+	colGreen  = color.NRGBA{0x00, 0x9E, 0x73, 0xFF}
+	colBlack  = color.NRGBA{0x00, 0x00, 0x00, 0xFF}
+	colGrey   = color.NRGBA{0x80, 0x80, 0x80, 0xFF}
+	colLight  = color.NRGBA{0xB0, 0xB0, 0xB0, 0xFF}
+)
+
+// Plot text uses Liberation Sans: gonum measures text with its metrics, and
+// the SVG names it with metric-compatible fallbacks (Arial, Helvetica), so
+// labels fit without embedding the font (which would add ~300 kB per figure).
+const (
+	svgFontFamily = "Liberation Sans"
+	cssFontFamily = "'Liberation Sans',Arial,Helvetica,sans-serif"
+)
+
+var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+// newPlot returns a plot with the report's fonts and sizes.
+func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	set := func(f *font.Font, size vg.Length) {
+		*f = sans
+		f.Size = size
+	}
+	p.Title.Text = title
+	set(&p.Title.TextStyle.Font, 10)
+	p.Title.Padding = 4
+	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		set(&ax.Label.TextStyle.Font, 9)
+		set(&ax.Tick.Label.Font, 8)
+		ax.Label.Padding = 2
+	}
+	set(&p.Legend.TextStyle.Font, 8)
+	p.Legend.Top = true
+	p.Legend.ThumbnailWidth = 18
+	p.Legend.Padding = 1
+	p.Legend.XOffs = -4
+	p.Legend.YOffs = -2
+	return p
+}
+
+// headroom widens the y range so that a legend drawn at the top of the
+// plot never covers data: the data occupy the lower 1/(1+share) of the axis.
+func headroom(p *plot.Plot, lo, hi, share float64) {
+	if hi-lo <= 0 || math.IsNaN(hi-lo) {
+		lo, hi = lo-0.5, hi+0.5
+	}
+	pad := (hi - lo) * 0.08
+	p.Y.Min = lo - pad
+	p.Y.Max = hi + pad + (hi-lo+2*pad)*share
+}
+
+// fractionTicks puts one x tick at each pruned fraction.
+func fractionTicks(p *plot.Plot, fr []float64) {
+	ticks := make(plot.ConstantTicks, len(fr))
+	for i, f := range fr {
+		ticks[i] = plot.Tick{Value: f, Label: frac(f)}
+	}
+	p.X.Tick.Marker = ticks
+	if len(fr) > 0 {
+		lo, hi := fr[0], fr[len(fr)-1]
+		pad := max((hi-lo)*0.12, 0.02)
+		p.X.Min, p.X.Max = lo-pad, hi+pad
+	}
+}
+
+// hline is a horizontal reference line across the plot's x range.
+func hline(p *plot.Plot, y float64, c color.Color, dashes ...vg.Length) *plotter.Line {
+	l, _ := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: y}, {X: p.X.Max, Y: y}})
+	l.Color = c
+	l.Width = 1
+	l.Dashes = dashes
+	return l
+}
+
+// linePoints draws xs/ys as a line with round markers.
+func linePoints(xs, ys []float64, c color.Color) (*plotter.Line, *plotter.Scatter) {
+	xy := make(plotter.XYs, len(xs))
+	for i := range xs {
+		xy[i] = plotter.XY{X: xs[i], Y: ys[i]}
+	}
+	l, s, _ := plotter.NewLinePoints(xy)
+	l.Color, l.Width = c, 1.5
+	s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: 2.5, Shape: draw.CircleGlyph{}}
+	return l, s
+}
+
+// errorBars draws vertical bars ±half[i] around (xs[i], ys[i]), cut at lo
+// and hi (the range the quantity can take).
+func errorBars(xs, ys, half []float64, lo, hi float64, c color.Color) *plotter.YErrorBars {
+	type xye struct {
+		plotter.XYs
+		plotter.YErrors
+	}
+	d := xye{make(plotter.XYs, len(xs)), make(plotter.YErrors, len(xs))}
+	for i := range xs {
+		d.XYs[i] = plotter.XY{X: xs[i], Y: ys[i]}
+		d.YErrors[i] = struct{ Low, High float64 }{min(half[i], ys[i]-lo), min(half[i], hi-ys[i])}
+	}
+	e, _ := plotter.NewYErrorBars(d)
+	e.Color, e.Width, e.CapWidth = c, 0.8, 4
+	return e
+}
+
+// nonFinite reports whether any value is NaN or ±Inf (gonum/plot refuses them).
+func nonFinite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// figures builds every figure of the report.
+func (a *analysis) figures() ([]Figure, error) {
+	var out []Figure
+	for _, build := range []func() (Figure, error){a.overviewFigure, a.tradeoffFigure, a.fisherFigure} {
+		f, err := build()
+		if err != nil {
+			return nil, err
+		}
+		if f.Name != "" {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// overviewFigure is the seed's 2×2 panel.
+func (a *analysis) overviewFigure() (Figure, error) {
+	r := a.res
+	pr := r.Models.Pruned
+	if len(pr) == 0 {
+		return Figure{}, nil
+	}
+	fr := make([]float64, len(pr))
+	acc, accCI, mia, miaCI, gap, gapCI := make([]float64, len(pr)), make([]float64, len(pr)), make([]float64, len(pr)), make([]float64, len(pr)), make([]float64, len(pr)), make([]float64, len(pr))
+	accR := r.Models.Retrain.TestAccuracy
+	for i, p := range pr {
+		fr[i] = p.Fraction
+		acc[i] = p.TestAccuracy
+		accCI[i] = 1.96 * accSE(p.TestAccuracy, a.testRows)
+		mia[i] = p.MIA.BestThresholdAccuracy
+		miaCI[i] = 1.96 * a.seAttack
+		gap[i] = 100 * (p.TestAccuracy - accR)
+		gapCI[i] = 100 * 1.96 * gapSE(p.TestAccuracy, accR, a.testRows)
+	}
+	if nonFinite(append(append(append(append([]float64{}, acc...), accCI...), mia...), miaCI...)...) || nonFinite(gapCI...) {
+		return Figure{}, fmt.Errorf("report: non-finite accuracy or attack value; cannot plot")
+	}
+	var panels []panel
+
+	// (a) test accuracy.
+	pa := newPlot("(a) Test accuracy", "pruned fraction f", "test accuracy (fraction)")
+	fractionTicks(pa, fr)
+	lo := min(minOf(acc, accCI, -1), accR, r.Models.Full.TestAccuracy)
+	hi := max(maxOf(acc, accCI, 1), accR, r.Models.Full.TestAccuracy)
+	headroom(pa, max(lo, 0), min(hi, 1), 0.45)
+	pa.Y.Tick.Marker = boundedTicks{0, 1}
+	l, s := linePoints(fr, acc, colBlue)
+	retrain := hline(pa, accR, colBlack, 4, 2)
+	full := hline(pa, r.Models.Full.TestAccuracy, colGrey, 1, 2)
+	pa.Add(plotter.NewGrid(), retrain, full, errorBars(fr, acc, accCI, 0, 1, colBlue), l, s)
+	pa.Legend.Add("pruned + fine-tuned (95 % CI)", l, s)
+	pa.Legend.Add("retrain", retrain)
+	pa.Legend.Add("full", full)
+	panels = append(panels, panel{pa.Title.Text, []string{"pruned + fine-tuned (95 % CI)", "retrain", "full"}, 3})
+
+	// (b) attack accuracy.
+	pb := newPlot("(b) MIA best-threshold accuracy", "pruned fraction f", "attack accuracy (fraction)")
+	fractionTicks(pb, fr)
+	miaR := r.Models.Retrain.MIA.BestThresholdAccuracy
+	lo = min(minOf(mia, miaCI, -1), miaR, 0.5)
+	hi = max(maxOf(mia, miaCI, 1), miaR, 0.5)
+	if !math.IsNaN(a.nullAttack) {
+		hi = max(hi, a.nullAttack)
+	}
+	headroom(pb, max(lo, 0), min(hi, 1), 0.6)
+	pb.Y.Tick.Marker = boundedTicks{0, 1}
+	l, s = linePoints(fr, mia, colVerm)
+	retrain = hline(pb, miaR, colBlack, 4, 2)
+	chanceLine := hline(pb, 0.5, colGrey, 1, 2)
+	pb.Add(plotter.NewGrid(), chanceLine, retrain)
+	legend := []string{"pruned + fine-tuned (±1.96 SE)", "retrain", "chance (0.5)"}
+	var null *plotter.Line
+	if !math.IsNaN(a.nullAttack) {
+		null = hline(pb, a.nullAttack, colGreen, 6, 2, 1, 2)
+		pb.Add(null)
+		legend = append(legend, "expected with no signal")
+	}
+	pb.Add(errorBars(fr, mia, miaCI, 0, 1, colVerm), l, s)
+	pb.Legend.Add(legend[0], l, s)
+	pb.Legend.Add(legend[1], retrain)
+	pb.Legend.Add(legend[2], chanceLine)
+	if null != nil {
+		pb.Legend.Add(legend[3], null)
+	}
+	panels = append(panels, panel{pb.Title.Text, legend, len(legend)})
+
+	// (c) utility gap.
+	pc := newPlot("(c) Accuracy gap to retrain", "pruned fraction f", "accuracy − retrain (points)")
+	fractionTicks(pc, fr)
+	headroom(pc, min(minOf(gap, gapCI, -1), 0), max(maxOf(gap, gapCI, 1), 0), 0.3)
+	l, s = linePoints(fr, gap, colBlue)
+	zero := hline(pc, 0, colBlack, 4, 2)
+	pc.Add(plotter.NewGrid(), zero, errorBars(fr, gap, gapCI, math.Inf(-1), math.Inf(1), colBlue), l, s)
+	pc.Legend.Add("pruned − retrain (95 % CI)", l, s)
+	pc.Legend.Add("retrain (0)", zero)
+	panels = append(panels, panel{pc.Title.Text, []string{"pruned − retrain (95 % CI)", "retrain (0)"}, 2})
+
+	// (d) time per model.
+	title := "(d) Time per model"
+	if r.Config.Parallel > 1 {
+		title += fmt.Sprintf(" (%d trained at once)", r.Config.Parallel)
+	}
+	pd := newPlot(title, "model (pruned: the whole deletion)", "wall time (s)")
+	names := []string{"full", "retrain"}
+	vals := []float64{r.Models.Full.TrainSeconds, r.Models.Retrain.TrainSeconds}
+	cols := []color.Color{colLight, colGrey}
+	for _, p := range pr {
+		names = append(names, frac(p.Fraction))
+		vals = append(vals, p.DeletionSeconds)
+		cols = append(cols, colBlue)
+	}
+	if nonFinite(vals...) {
+		return Figure{}, fmt.Errorf("report: non-finite time; cannot plot")
+	}
+	for i, v := range vals {
+		b, err := plotter.NewBarChart(plotter.Values{v}, 14)
+		if err != nil {
+			return Figure{}, fmt.Errorf("report: %w", err)
+		}
+		b.XMin, b.Color, b.LineStyle.Width = float64(i), cols[i], 0
+		pd.Add(b)
+	}
+	pd.NominalX(names...)
+	pd.Y.Min = 0
+	pd.Y.Max = maxOf(vals, nil, 1) * 1.45
+	if pd.Y.Max <= 0 {
+		pd.Y.Max = 1
+	}
+	pd.X.Min, pd.X.Max = -0.6, float64(len(vals))-0.4
+	rl := hline(pd, r.Models.Retrain.TrainSeconds, colBlack, 4, 2)
+	pd.Add(rl)
+	pd.Legend.Add("retrain time", rl)
+	pd.Add(plotter.NewGrid())
+	panels = append(panels, panel{title, []string{"retrain time"}, len(vals) + 1})
+
+	svg, err := render(7, 5.4, [][]*plot.Plot{{pa, pb}, {pc, pd}}, "Figure 1: accuracy, attack accuracy, accuracy gap and time per model")
+	if err != nil {
+		return Figure{}, err
+	}
+	caption := fmt.Sprintf("The seed's overview. (a) Test accuracy of each pruned and fine-tuned model, with binomial 95 %% intervals on %s test rows, against the retrained (dashed) and full (dotted) models. "+
+		"(b) The seed's membership-inference accuracy (loss score, threshold chosen on the same %d + %d rows), ±1.96 standard errors, with the retrained model, chance and the value expected when members and non-members are indistinguishable. "+
+		"(c) Accuracy minus the retrained model's, in percentage points. (d) Wall time per model: training for full and retrain, the whole deletion for each pruned fraction.",
+		count(a.testRows), a.members, a.nonMembers)
+	return Figure{Name: "fig-1-overview.svg", Title: "Accuracy, attack accuracy, accuracy gap and time by pruned fraction", Caption: caption, SVG: svg, panels: panels}, nil
+}
+
+// tradeoffFigure is the seed's trade-off panel: combined score with the best
+// fraction marked, and test accuracy against attack accuracy.
+func (a *analysis) tradeoffFigure() (Figure, error) {
+	r := a.res
+	pr := r.Models.Pruned
+	if len(pr) == 0 {
+		return Figure{}, nil
+	}
+	fr, comb := make([]float64, len(pr)), make([]float64, len(pr))
+	for i, p := range pr {
+		fr[i], comb[i] = p.Fraction, p.CombinedScore
+	}
+	if nonFinite(comb...) {
+		return Figure{}, fmt.Errorf("report: non-finite combined score; cannot plot")
+	}
+	var panels []panel
+	w := r.Config.Selection
+	pa := newPlot("(a) Combined score", "pruned fraction f", "combined score")
+	fractionTicks(pa, fr)
+	headroom(pa, minOf(comb, nil, 1), maxOf(comb, nil, 1), 0.5)
+	l, s := linePoints(fr, comb, colBlue)
+	pa.Add(plotter.NewGrid(), l, s)
+	legend := []string{fmt.Sprintf("%s·utility + %s·privacy", trimNum(w.UtilityWeight), trimNum(w.PrivacyWeight))}
+	pa.Legend.Add(legend[0], l, s)
+	if b := a.best(); b != nil {
+		bs, _ := plotter.NewScatter(plotter.XYs{{X: b.Fraction, Y: b.CombinedScore}})
+		bs.GlyphStyle = draw.GlyphStyle{Color: colVerm, Radius: 6, Shape: draw.RingGlyph{}}
+		pa.Add(bs)
+		legend = append(legend, "best (f = "+frac(b.Fraction)+")")
+		pa.Legend.Add(legend[1], bs)
+	}
+	panels = append(panels, panel{pa.Title.Text, legend, len(legend)})
+
+	pb := newPlot("(b) Accuracy vs attack", "MIA best-threshold accuracy (fraction)", "test accuracy (fraction)")
+	var xs, ys []float64
+	legend = nil
+	type pt struct {
+		name  string
+		x, y  float64
+		c     color.Color
+		shape draw.GlyphDrawer
+		r     vg.Length
+	}
+	pts := []pt{
+		{"full", r.Models.Full.MIA.BestThresholdAccuracy, r.Models.Full.TestAccuracy, colGrey, draw.SquareGlyph{}, 3},
+		{"retrain", r.Models.Retrain.MIA.BestThresholdAccuracy, r.Models.Retrain.TestAccuracy, colBlack, draw.CrossGlyph{}, 4},
+	}
+	for i, p := range pr {
+		pts = append(pts, pt{"f = " + frac(p.Fraction), p.MIA.BestThresholdAccuracy, p.TestAccuracy, sequential(i, len(pr)), draw.CircleGlyph{}, 3.5})
+	}
+	for _, p := range pts {
+		if nonFinite(p.x, p.y) {
+			return Figure{}, fmt.Errorf("report: non-finite accuracy; cannot plot")
+		}
+		xs, ys = append(xs, p.x), append(ys, p.y)
+	}
+	pb.Add(plotter.NewGrid())
+	for _, p := range pts {
+		sc, _ := plotter.NewScatter(plotter.XYs{{X: p.x, Y: p.y}})
+		sc.GlyphStyle = draw.GlyphStyle{Color: p.c, Radius: p.r, Shape: p.shape}
+		pb.Add(sc)
+		pb.Legend.Add(p.name, sc)
+		legend = append(legend, p.name)
+	}
+	xlo, xhi := minOf(xs, nil, 1), maxOf(xs, nil, 1)
+	xpad := max((xhi-xlo)*0.15, 0.01)
+	// The legend goes top right, in room made to the right of the data.
+	pb.X.Min, pb.X.Max = xlo-xpad, xhi+xpad+(xhi-xlo+2*xpad)*0.5
+	headroom(pb, minOf(ys, nil, 1), maxOf(ys, nil, 1), 0.15)
+	panels = append(panels, panel{pb.Title.Text, legend, len(pts)})
+
+	svg, err := render(7, 3.1, [][]*plot.Plot{{pa, pb}}, "Figure 2: combined score and accuracy against attack accuracy")
+	if err != nil {
+		return Figure{}, err
+	}
+	caption := fmt.Sprintf("The seed's trade-off. (a) Combined score = %s · utility + %s · privacy for each pruned fraction; the ring marks the maximum, the seed's choice. "+
+		"(b) Test accuracy against the seed's attack accuracy; pruned models are coloured from dark (smallest f) to light (largest f). "+
+		"Attack accuracies differing by less than about %s (2 SE) are not distinguishable.",
+		trimNum(w.UtilityWeight), trimNum(w.PrivacyWeight), fixed(2*a.seAttack, 3))
+	return Figure{Name: "fig-2-tradeoff.svg", Title: "Combined score and accuracy against attack accuracy", Caption: caption, SVG: svg, panels: panels}, nil
+}
+
+// fisherFigure shows, per parameter tensor, the histogram of log10 of its
+// non-zero Fisher scores, with the pruning threshold of the best fraction.
+func (a *analysis) fisherFigure() (Figure, error) {
+	ts := a.res.Fisher.Tensors
+	if len(ts) == 0 {
+		return Figure{}, nil
+	}
+	// Shared x range: the non-empty bins of all tensors.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	ymax := 0
+	for _, t := range ts {
+		if len(t.Log10Bins) != len(t.Counts)+1 {
+			return Figure{}, fmt.Errorf("report: Fisher tensor %q: %d bin edges for %d counts", t.Name, len(t.Log10Bins), len(t.Counts))
+		}
+		for i, c := range t.Counts {
+			if c > 0 {
+				lo, hi = min(lo, t.Log10Bins[i]), max(hi, t.Log10Bins[i+1])
+			}
+			ymax = max(ymax, c)
+		}
+	}
+	threshold := math.NaN()
+	if b := a.best(); b != nil && b.SeedRuleThreshold > 0 {
+		threshold = math.Log10(b.SeedRuleThreshold)
+	}
+	if math.IsInf(lo, 0) { // no non-zero score at all
+		lo, hi = -1, 0
+	}
+	if !math.IsNaN(threshold) {
+		lo, hi = min(lo, threshold-0.5), max(hi, threshold+0.5)
+	}
+	cols := min(3, len(ts))
+	rows := (len(ts) + cols - 1) / cols
+	grid := make([][]*plot.Plot, rows)
+	var panels []panel
+	for i, t := range ts {
+		row, col := i/cols, i%cols
+		xl, yl := "", ""
+		if row == rows-1 || i+cols >= len(ts) {
+			xl = "log10 Fisher score"
+		}
+		if col == 0 {
+			yl = "parameters"
+		}
+		title := t.Name + shape(t.Shape)
+		p := newPlot(title, xl, yl)
+		p.Title.TextStyle.Font.Size = 9
+		h := &plotter.Histogram{FillColor: colBlue}
+		h.LineStyle.Width = 0
+		tmax := 0
+		for j, c := range t.Counts {
+			tmax = max(tmax, c)
+			if c > 0 {
+				h.Bins = append(h.Bins, plotter.HistogramBin{Min: t.Log10Bins[j], Max: t.Log10Bins[j+1], Weight: float64(c)})
+			}
+		}
+		p.Add(plotter.NewGrid(), h)
+		p.X.Min, p.X.Max = lo-0.25, hi+0.25
+		p.Y.Tick.Marker = integerTicks{}
+		p.Y.Min, p.Y.Max = 0, float64(max(tmax, 1))*1.1
+		if !math.IsNaN(threshold) {
+			v, _ := plotter.NewLine(plotter.XYs{{X: threshold, Y: 0}, {X: threshold, Y: p.Y.Max}})
+			v.Color, v.Width, v.Dashes = colVerm, 1, []vg.Length{4, 2}
+			p.Add(v)
+		}
+		grid[row] = append(grid[row], p)
+		panels = append(panels, panel{title: title, series: 1})
+	}
+	for len(grid[rows-1]) < cols {
+		grid[rows-1] = append(grid[rows-1], nil)
+	}
+	svg, err := render(7, 1.9*float64(rows)+0.2, grid, "Figure 3: histograms of log10 Fisher scores per parameter tensor")
+	if err != nil {
+		return Figure{}, err
+	}
+	caption := fmt.Sprintf("%s Fisher scores over the %d deletion rows, per parameter tensor: histogram of log10 of the non-zero scores (zeros, %s in all, cannot be shown on a log scale).",
+		upperFirst(text(a.res.Fisher.Kind)), a.res.Fisher.Rows, count(a.res.Fisher.Summary.Zeros))
+	if b := a.best(); b != nil && !math.IsNaN(threshold) {
+		caption += fmt.Sprintf(" Dashed line: the seed's percentile threshold at the best fraction f = %s (%s); scores above it are pruned. Each panel has its own count scale.", frac(b.Fraction), sci(b.SeedRuleThreshold))
+	}
+	return Figure{Name: "fig-3-fisher.svg", Title: "Histograms of log10 Fisher scores per parameter tensor", Caption: caption, SVG: svg, panels: panels}, nil
+}
+
+// boundedTicks are gonum's default ticks inside [lo, hi]: an accuracy axis
+// may extend past 1 to make room for the legend, but is not labelled there.
+type boundedTicks struct{ lo, hi float64 }
+
+func (b boundedTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value >= b.lo-1e-9 && t.Value <= b.hi+1e-9 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// integerTicks are gonum's default ticks restricted to whole numbers and
+// labelled without decimals (counts).
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value != math.Trunc(t.Value) {
+			continue
+		}
+		if t.Label != "" {
+			t.Label = strconv.FormatFloat(t.Value, 'f', 0, 64)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// shape formats a tensor shape as " (96×128)".
+func shape(s []int) string {
+	if len(s) == 0 {
+		return ""
+	}
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = fmt.Sprint(d)
+	}
+	return " (" + strings.Join(parts, "×") + ")"
+}
+
+// upperFirst capitalises the first letter of an ASCII string.
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// trimNum formats a weight with as few digits as it needs.
+func trimNum(x float64) string { return frac(x) }
+
+// minOf returns the minimum of xs[i] + sign·err[i] (err may be nil).
+func minOf(xs, err []float64, sign float64) float64 {
+	m := math.Inf(1)
+	for i, x := range xs {
+		if err != nil {
+			x += sign * err[i]
+		}
+		m = min(m, x)
+	}
+	return m
+}
+
+// maxOf returns the maximum of xs[i] + sign·err[i] (err may be nil).
+func maxOf(xs, err []float64, sign float64) float64 {
+	m := math.Inf(-1)
+	for i, x := range xs {
+		if err != nil {
+			x += sign * err[i]
+		}
+		m = max(m, x)
+	}
+	return m
+}
+
+// sequential returns colour i of n from a viridis-like ramp (dark blue to
+// yellow-green), so that order is visible without the legend.
+func sequential(i, n int) color.Color {
+	stops := []color.NRGBA{{0x44, 0x01, 0x54, 0xFF}, {0x3B, 0x52, 0x8B, 0xFF}, {0x21, 0x90, 0x8C, 0xFF}, {0x5D, 0xC8, 0x63, 0xFF}, {0xC8, 0xD8, 0x25, 0xFF}}
+	t := 0.0
+	if n > 1 {
+		t = float64(i) / float64(n-1)
+	}
+	t *= float64(len(stops) - 1)
+	k := min(int(t), len(stops)-2)
+	u := t - float64(k)
+	mix := func(a, b uint8) uint8 { return uint8(math.Round(float64(a) + u*(float64(b)-float64(a)))) }
+	s, e := stops[k], stops[k+1]
+	return color.NRGBA{mix(s.R, e.R), mix(s.G, e.G), mix(s.B, e.B), 0xFF}
+}
+
+// render draws a grid of plots (nil entries are left empty) on one SVG canvas
+// of w×h inches and returns the cleaned-up SVG.
+func render(w, h float64, grid [][]*plot.Plot, label string) (svg []byte, err error) {
+	defer func() {
+		// gonum/plot panics on some degenerate inputs; report them as errors.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("report: drawing %q: %v", label, r)
+		}
+	}()
+	c := vgsvg.New(vg.Length(w)*vg.Inch, vg.Length(h)*vg.Inch)
+	dc := draw.New(c)
+	// White background.
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: 14, PadY: 12, PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 8}
+	canvases := plot.Align(grid, tiles, dc)
+	for i := range grid {
+		for j, p := range grid[i] {
+			if p != nil {
+				p.Draw(canvases[i][j])
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return cleanSVG(buf.Bytes(), label), nil
+}
+
+// cleanSVG drops gonum's XML declaration and comment (not allowed, resp.
+// useless, inside HTML), names fallbacks for the font, and labels the root
+// element for assistive technology.
+func cleanSVG(b []byte, label string) []byte {
+	s := string(b)
+	if i := strings.Index(s, "<svg"); i > 0 {
+		s = s[i:]
+	}
+	s = strings.ReplaceAll(s, "font-family:"+svgFontFamily+";", "font-family:"+cssFontFamily+";")
+	s = strings.Replace(s, "<svg ", `<svg role="img" aria-label="`+html.EscapeString(label)+`" `, 1)
+	return []byte(s)
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fimprune/fimprune/report"
+)
+
+const small = "../../report/testdata/small.json"
+
+func TestRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	if err := run(&stdout, &stderr, []string{"-in", small, "-out", dir}); err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
+	}
+	t.Logf("rendered in %v", time.Since(start).Round(time.Millisecond))
+	want := strings.Join([]string{
+		"wrote " + filepath.Join(dir, report.MarkdownFile),
+		"wrote " + filepath.Join(dir, report.HTMLFile),
+		"wrote " + filepath.Join(dir, report.SummaryFile),
+	}, "\n") + "\n"
+	if stdout.String() != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), want)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+	first := map[string][]byte{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		first[e.Name()], _ = os.ReadFile(filepath.Join(dir, e.Name()))
+	}
+	for _, name := range []string{report.MarkdownFile, report.HTMLFile, report.SummaryFile, "fig-1-overview.svg", "fig-2-tradeoff.svg", "fig-3-fisher.svg"} {
+		if len(first[name]) == 0 {
+			t.Errorf("%s missing or empty", name)
+		}
+	}
+	// A second run over the same results gives the same bytes.
+	if err := run(&stdout, &stderr, []string{"-in", small, "-out", dir}); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range first {
+		again, _ := os.ReadFile(filepath.Join(dir, name))
+		if !bytes.Equal(again, data) {
+			t.Errorf("%s changed between two runs", name)
+		}
+	}
+}
+
+func TestRunDefaultOut(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "results.json")
+	os.WriteFile(in, data, 0o644)
+	var stdout, stderr bytes.Buffer
+	if err := run(&stdout, &stderr, []string{"-in", in}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, report.HTMLFile)); err != nil {
+		t.Errorf("without -out the report goes beside results.json: %v", err)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	v2 := filepath.Join(dir, "v2.json")
+	data, _ := os.ReadFile(small)
+	os.WriteFile(v2, bytes.Replace(data, []byte("fimprune/results/v1"), []byte("fimprune/results/v2"), 1), 0o644)
+	for _, tc := range []struct {
+		args  []string
+		usage bool
+		want  string
+	}{
+		{[]string{"-bogus"}, true, "flag provided but not defined"},
+		{[]string{"-in", small, "extra"}, true, "unexpected arguments"},
+		{[]string{"-in", ""}, true, "-in must name"},
+		{[]string{"-in", filepath.Join(dir, "missing.json")}, false, "no such file"},
+		{[]string{"-in", v2, "-out", dir}, false, `unsupported schema "fimprune/results/v2"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(&stdout, &stderr, tc.args)
+		var u usageError
+		if err == nil || errors.As(err, &u) != tc.usage || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v (usage error: %v), want an error containing %q (usage error: %v)", tc.args, err, errors.As(err, &u), tc.want, tc.usage)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(&stdout, &stderr, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: err = %v, want flag.ErrHelp", err)
+	}
+	if !strings.Contains(stderr.String(), "usage: report") {
+		t.Errorf("-h printed %q", stderr.String())
+	}
+}
