@@ -49,6 +49,19 @@ type Config struct {
 	Parallel int
 }
 
+// ErrConfig marks errors caused by the configuration rather than by the data
+// or the machine: a deletion set that does not fit the training split, more
+// non-members than test rows. Validate's errors and these are usage errors
+// for a command line (exit status 2); they are all found before training.
+var ErrConfig = errors.New("bad configuration")
+
+// configError wraps err so that errors.Is(err, ErrConfig) holds while the
+// message stays err's own.
+type configError struct{ err error }
+
+func (e configError) Error() string   { return e.err.Error() }
+func (e configError) Unwrap() []error { return []error{e.err, ErrConfig} }
+
 // Default returns the seed notebook's protocol.
 func Default() Config {
 	return Config{
@@ -114,5 +127,8 @@ func (c Config) Validate() error {
 	} else if fi, err := os.Stat(c.OutDir); err == nil && !fi.IsDir() {
 		errs = append(errs, fmt.Errorf("output %s is a file, not a directory", c.OutDir))
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return configError{errors.Join(errs...)}
 }

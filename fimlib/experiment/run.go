@@ -167,16 +167,16 @@ func Prepare(set *adult.Dataset, cfg Config) (*Data, error) {
 	}
 	spec, err := adult.ParseDeletionSpec(cfg.Deletion)
 	if err != nil {
-		return nil, err
+		return nil, configError{err}
 	}
 	deleted, err := spec.Select(splits.Train, int64(subSeed(cfg.Seed, "deletion")))
 	if err != nil {
-		return nil, err
+		return nil, configError{err}
 	}
 	retained := adult.Retained(splits.Train, deleted)
 	nonMembers, err := mia.SampleNonMembers(splits.Test, cfg.NonMembers, subSeed(cfg.Seed, "mia/non-members"))
 	if err != nil {
-		return nil, fmt.Errorf("non-members: %w", err)
+		return nil, configError{fmt.Errorf("-non-members %d: %w (the test split has %d rows)", cfg.NonMembers, err, len(splits.Test))}
 	}
 	scaler := adult.FitScaler(set, splits.Train)
 	rows := func(ids []int) train.Data {

@@ -110,6 +110,9 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		// Outputs are written only in the last phase, atomically.
 		return fmt.Errorf("interrupted: nothing was written; files already in %s are unchanged", cfg.OutDir)
 	}
+	if errors.Is(err, experiment.ErrConfig) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}
