@@ -24,6 +24,9 @@ func (s *Session) Write() error {
 	if err := os.MkdirAll(s.cfg.OutDir, 0o755); err != nil {
 		return err
 	}
+	if err := recoverInterruptedWrite(s.cfg.OutDir); err != nil {
+		return err
+	}
 	if s.cfg.Checkpoints {
 		sets := map[string][]mlp.Tensor{"full": s.full.params, "retrain": s.retrain.params}
 		for name, params := range s.pruned {
@@ -91,6 +94,41 @@ func saveCheckpoint(outDir, name string, params []mlp.Tensor) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// recoverInterruptedWrite undoes what a run killed while writing left in
+// outDir: temporary files and directories (".NAME.tmp-*"), and a checkpoint
+// moved aside (NAME.old) whose replacement never arrived, which is moved back.
+func recoverInterruptedWrite(outDir string) error {
+	for _, dir := range []string{outDir, filepath.Join(outDir, CheckpointsDir)} {
+		entries, err := os.ReadDir(dir)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			name := e.Name()
+			switch {
+			case strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-"):
+				if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+					return err
+				}
+			case dir != outDir && strings.HasSuffix(name, ".old"):
+				final := filepath.Join(dir, strings.TrimSuffix(name, ".old"))
+				if _, err := os.Stat(final); os.IsNotExist(err) {
+					err = os.Rename(filepath.Join(dir, name), final)
+				} else {
+					err = os.RemoveAll(filepath.Join(dir, name))
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // LoadCheckpoint reads the parameters of arch saved by a run in dir (a

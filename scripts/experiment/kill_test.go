@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
+	"github.com/fimprune/fimprune/fimlib/experiment"
+	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/results"
+)
+
+// TestMain lets the test binary act as the command (for TestKilledRuns).
+func TestMain(m *testing.M) {
+	if os.Getenv("FIMPRUNE_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestKilledRuns kills runs with SIGKILL at moments spread over a run's
+// length, including the write phase, and checks after each kill that every
+// output file present is complete (parses) — the previous run's or the new
+// one's, never a torn one — and finally that a run after the kills succeeds.
+func TestKilledRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: kills several runs")
+	}
+	data := adulttest.Dir(t)
+	out := t.TempDir()
+	args := []string{"-data", data, "-out", out, "-quiet", "-epochs", "1", "-finetune-epochs", "1",
+		"-fractions", "0.3", "-bootstrap", "20"}
+	start := func() (*exec.Cmd, *bytes.Buffer) {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "FIMPRUNE_TEST_MAIN=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, &stderr
+	}
+
+	// One complete run first: its files are the "previous" ones.
+	t0 := time.Now()
+	if cmd, stderr := start(); cmd.Wait() != nil {
+		t.Fatalf("first run failed: %s", stderr)
+	}
+	length := time.Since(t0)
+	checkOutputs(t, out)
+
+	for i, frac := range []float64{0.1, 0.5, 0.9, 0.95, 0.98, 0.995} {
+		cmd, _ := start()
+		time.Sleep(time.Duration(frac * float64(length)))
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Logf("kill %d at %.0f%% of a run", i, 100*frac)
+		checkOutputs(t, out)
+	}
+	if cmd, stderr := start(); cmd.Wait() != nil {
+		t.Fatalf("run after the kills failed: %s", stderr)
+	}
+	checkOutputs(t, out)
+	leftovers, _ := filepath.Glob(filepath.Join(out, "*", ".*tmp-*"))
+	top, _ := filepath.Glob(filepath.Join(out, ".*tmp-*"))
+	if len(leftovers)+len(top) > 0 {
+		t.Errorf("temporary files left after a complete run: %v %v", top, leftovers)
+	}
+}
+
+// checkOutputs parses every output file present in out.
+func checkOutputs(t *testing.T, out string) {
+	t.Helper()
+	if _, err := results.Read(filepath.Join(out, experiment.ResultsFile)); err != nil && !os.IsNotExist(err) {
+		t.Errorf("results.json: %v", err)
+	}
+	for _, name := range []string{experiment.SummaryFile, "report.md", "report.html"} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v (%d bytes)", name, err, len(b))
+		}
+		if name == "report.html" && !strings.HasSuffix(strings.TrimSpace(string(b)), "</html>") {
+			t.Errorf("report.html is incomplete")
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, experiment.CheckpointsDir, "*"))
+	for _, dir := range dirs {
+		if strings.HasPrefix(filepath.Base(dir), ".") || strings.HasSuffix(dir, ".old") {
+			continue // the writer's own temporaries, never read as checkpoints
+		}
+		if _, err := experiment.LoadCheckpoint(dir, mlp.Seed); err != nil {
+			t.Errorf("checkpoint %s: %v", dir, err)
+		}
+	}
+}
