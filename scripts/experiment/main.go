@@ -22,6 +22,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -115,6 +116,10 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if ctx.Err() != nil { // interrupted during the write phase, which finishes its files
+		return fmt.Errorf("interrupted: results.json, the summary and checkpoints in %s are complete; the report was not written (go run ./scripts/report -in %s)",
+			cfg.OutDir, filepath.Join(cfg.OutDir, experiment.ResultsFile))
 	}
 	if err := report.WriteDir(res, cfg.OutDir, report.Options{}); err != nil {
 		return err
