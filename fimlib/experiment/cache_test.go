@@ -1,0 +1,330 @@
+package experiment
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/fimprune/fimprune/fimlib/adult"
+	"github.com/fimprune/fimprune/fimlib/results"
+)
+
+// cacheTestData writes a small dataset in the Adult format (labels depend on
+// age and hours) and prepares it for cfg, whose Arch.Inputs it sets.
+func cacheTestData(t *testing.T, cfg *Config) *Data {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name string, rows int, seed uint64) string {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		pick := func(options ...string) string { return options[rng.IntN(len(options))] }
+		var b strings.Builder
+		for range rows {
+			age, hours := 18+rng.IntN(60), 10+rng.IntN(60)
+			label := "<=50K"
+			if age+hours+rng.IntN(30) > 95 {
+				label = ">50K"
+			}
+			fmt.Fprintf(&b, "%d, %s, %d, %s, %d, %s, %s, %s, %s, %s, %d, %d, %d, %s, %s\n",
+				age, pick("Private", "State-gov"), 10000+rng.IntN(300000), pick("Bachelors", "HS-grad"),
+				1+rng.IntN(16), pick("Married", "Never-married"), pick("Sales", "Exec"),
+				pick("Husband", "Wife", "Own-child"), pick("White", "Black"), pick("Male", "Female"),
+				rng.IntN(3)*1000, rng.IntN(2)*500, hours, pick("United-States", "Mexico"), label)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	set, err := adult.LoadFiles(write("a.data", 400, 1), write("a.test", 200, 2), adult.Options{SkipChecksum: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Arch.Inputs = len(set.Features)
+	d, err := Prepare(set, *cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// cacheTestConfig is a tiny run in a fresh run directory.
+func cacheTestConfig(t *testing.T) Config {
+	cfg := Default()
+	cfg.OutDir = t.TempDir()
+	cfg.Fractions = []float64{0.1, 0.3}
+	cfg.Deletion = "random:20"
+	cfg.NonMembers = 20
+	cfg.Bootstrap = 20
+	cfg.Train.MaxEpochs, cfg.Train.Patience = 2, 1
+	cfg.FineTune.MaxEpochs = 1
+	cfg.Checkpoints = false
+	return cfg
+}
+
+func newCacheSession(t *testing.T, cfg Config, d *Data) *Session {
+	t.Helper()
+	s, err := NewSession(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.UseData(d); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runAll runs or loads every phase and returns which were loaded.
+func runAll(t *testing.T, s *Session) map[Phase]bool {
+	t.Helper()
+	sts, err := s.RunCachedThrough(PhasePrune)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := map[Phase]bool{}
+	for _, st := range sts {
+		loaded[st.Phase] = st.Loaded
+	}
+	if len(loaded) != len(Phases) {
+		t.Fatalf("RunCachedThrough returned %v", sts)
+	}
+	return loaded
+}
+
+// phaseOutputs renders what the phases put into the results (models, Fisher,
+// best, and the phases' times) and the parameters they produced.
+func phaseOutputs(t *testing.T, s *Session) string {
+	t.Helper()
+	r := s.Results()
+	data, err := results.Marshal(struct {
+		Models                   results.Models
+		Fisher                   results.Fisher
+		Best                     results.Best
+		Train, Fish, Prune       float64
+		Full, Retrain, Scores    any
+		PrunedLow, PrunedHigh    any
+		FullCopyIsolatedFromSelf bool
+	}{
+		r.Models, r.Fisher, r.Best, r.Timings.Train, r.Timings.Fisher, r.Timings.PruneFinetune,
+		s.FullParams(), s.RetrainParams(), s.FisherScores(), s.PrunedParams(0.1), s.PrunedParams(0.3),
+		&s.FullParams()[0].Values[0] != &s.full.params[0].Values[0],
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestRunCachedLoadsWhatItComputed: the first session computes and saves
+// every phase; a second one with the same configuration loads all three and
+// ends in exactly the same state; Write then gives the same results.
+func TestRunCachedLoadsWhatItComputed(t *testing.T) {
+	cfg := cacheTestConfig(t)
+	d := cacheTestData(t, &cfg)
+
+	first := newCacheSession(t, cfg, d)
+	if loaded := runAll(t, first); loaded[PhaseTrain] || loaded[PhaseFisher] || loaded[PhasePrune] {
+		t.Fatalf("empty run directory, yet loaded %v", loaded)
+	}
+	computed := phaseOutputs(t, first)
+	if first.PrunedParams(0.1) == nil || first.FisherScores() == nil {
+		t.Fatal("no pruned parameters or Fisher scores after the prune phase")
+	}
+
+	second := newCacheSession(t, cfg, d)
+	if loaded := runAll(t, second); !loaded[PhaseTrain] || !loaded[PhaseFisher] || !loaded[PhasePrune] {
+		t.Fatalf("same configuration, yet loaded only %v", loaded)
+	}
+	if got := phaseOutputs(t, second); got != computed {
+		t.Errorf("loaded state differs from the computed one:\n%s", firstLineDiff(computed, got))
+	}
+
+	// Both sessions write the same results.json, apart from the environment's
+	// time and the timings of the phases that were not cached.
+	for _, s := range []*Session{first, second} {
+		if err := s.Write(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := *first.Results(), *second.Results()
+	if phases := b.Timings.Train + b.Timings.Fisher + b.Timings.PruneFinetune; b.Timings.Total < phases {
+		t.Errorf("loaded run: total time %.3fs is less than its phases' %.3fs", b.Timings.Total, phases)
+	}
+	a.Environment.Time, b.Environment.Time = "", ""
+	a.Timings.LoadData, a.Timings.Write, a.Timings.Total = 0, 0, 0
+	b.Timings.LoadData, b.Timings.Write, b.Timings.Total = 0, 0, 0
+	if !reflect.DeepEqual(a, b) {
+		ja, _ := results.Marshal(&a)
+		jb, _ := results.Marshal(&b)
+		t.Errorf("results differ:\n%s", firstLineDiff(string(ja), string(jb)))
+	}
+}
+
+// TestRunCachedRecomputesOnChange: a changed setting recomputes the phases
+// that depend on it and loads the others.
+func TestRunCachedRecomputesOnChange(t *testing.T) {
+	cfg := cacheTestConfig(t)
+	d := cacheTestData(t, &cfg)
+	runAll(t, newCacheSession(t, cfg, d))
+
+	for _, c := range []struct {
+		name   string
+		mutate func(*Config)
+		want   map[Phase]bool // loaded
+	}{
+		{"same", func(*Config) {}, map[Phase]bool{PhaseTrain: true, PhaseFisher: true, PhasePrune: true}},
+		{"parallel only", func(c *Config) { c.Parallel = 1 }, map[Phase]bool{PhaseTrain: true, PhaseFisher: true, PhasePrune: true}},
+		{"fine-tune epochs", func(c *Config) { c.FineTune.MaxEpochs = 2 }, map[Phase]bool{PhaseTrain: true, PhaseFisher: true}},
+		{"fractions", func(c *Config) { c.Fractions = []float64{0.2} }, map[Phase]bool{PhaseTrain: true}},
+		{"fisher kind", func(c *Config) { c.Fisher = "true" }, map[Phase]bool{PhaseTrain: true}},
+		{"epochs", func(c *Config) { c.Train.MaxEpochs = 3 }, map[Phase]bool{}},
+		{"seed", func(c *Config) { c.Seed = 7 }, map[Phase]bool{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			changed := cfg
+			changed.Fractions = append([]float64(nil), cfg.Fractions...)
+			c.mutate(&changed)
+			dd := d
+			if changed.Seed != cfg.Seed {
+				var err error
+				if dd, err = Prepare(d.Set, changed); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := runAll(t, newCacheSession(t, changed, dd))
+			for _, p := range Phases {
+				if got[p] != c.want[p] {
+					t.Errorf("%s: loaded = %v, want %v", p, got[p], c.want[p])
+				}
+			}
+		})
+	}
+}
+
+// TestCacheKey: the key depends on what shapes a phase's numbers and on
+// nothing else.
+func TestCacheKey(t *testing.T) {
+	cfg := cacheTestConfig(t)
+	d := cacheTestData(t, &cfg)
+	keys := func(cfg Config, d *Data) map[Phase]string {
+		s := newCacheSession(t, cfg, d)
+		out := map[Phase]string{}
+		for _, p := range Phases {
+			k, err := s.CacheKey(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(k) != 64 {
+				t.Fatalf("key %q is not a hex SHA-256", k)
+			}
+			out[p] = k
+		}
+		return out
+	}
+	base := keys(cfg, d)
+	if base[PhaseTrain] == base[PhaseFisher] || base[PhaseFisher] == base[PhasePrune] {
+		t.Errorf("phases share a key: %v", base)
+	}
+
+	other := cfg
+	other.Log, other.Parallel, other.OutDir = os.Stderr, 1, t.TempDir()
+	if got := keys(other, d); !reflect.DeepEqual(got, base) {
+		t.Error("log, parallelism or run directory changed a key")
+	}
+
+	lr := cfg
+	lr.Train.LearningRate = 2e-3
+	if got := keys(lr, d); got[PhaseTrain] == base[PhaseTrain] || got[PhasePrune] == base[PhasePrune] {
+		t.Error("a training learning rate did not change the train and prune keys")
+	}
+
+	// Other data with the same configuration: another checksum.
+	changed := *d.Set
+	changed.SHA256 = map[string]string{adult.DataFile: "0", adult.TestFile: "1"}
+	dd := *d
+	dd.Set = &changed
+	if got := keys(cfg, &dd); got[PhaseTrain] == base[PhaseTrain] {
+		t.Error("other data checksums gave the same train key")
+	}
+
+	// Other deletion rows (a deletion file edited in place).
+	dd = *d
+	dd.DeletionRows = append([]int{d.RetainedRows[0]}, d.DeletionRows[1:]...)
+	if got := keys(cfg, &dd); got[PhaseTrain] == base[PhaseTrain] {
+		t.Error("other deletion rows gave the same train key")
+	}
+}
+
+// TestRunCachedBadFiles: a corrupt or foreign cache file is recomputed and
+// replaced; phases out of order are an error.
+func TestRunCachedBadFiles(t *testing.T) {
+	cfg := cacheTestConfig(t)
+	d := cacheTestData(t, &cfg)
+
+	s := newCacheSession(t, cfg, d)
+	if _, err := s.RunCached(PhaseFisher); err == nil || !strings.Contains(err.Error(), "run PhaseTrain first") {
+		t.Errorf("Fisher before training: err = %v", err)
+	}
+	if _, err := s.RunCached("nap"); err == nil {
+		t.Error("unknown phase: no error")
+	}
+	if _, err := (&Session{cfg: cfg}).RunCached(PhaseTrain); err == nil || !strings.Contains(err.Error(), "no data") {
+		t.Errorf("no data: err = %v", err)
+	}
+
+	st, err := s.RunCached(PhaseTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(cfg.OutDir, st.File)
+	if err := os.WriteFile(path, []byte("not gob"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again := newCacheSession(t, cfg, d)
+	st2, err := again.RunCached(PhaseTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2.Loaded || !strings.Contains(st2.Reason, "unreadable") {
+		t.Errorf("corrupt file: %+v", st2)
+	}
+	third := newCacheSession(t, cfg, d)
+	if st3, err := third.RunCached(PhaseTrain); err != nil || !st3.Loaded {
+		t.Errorf("after the rewrite: %+v, %v", st3, err)
+	}
+
+	// A file of another key under this key's name (a truncated-hash collision).
+	cf, err := readCacheFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.Key = strings.Repeat("0", 64)
+	if err := writeCacheFile(path, cf); err != nil {
+		t.Fatal(err)
+	}
+	if st4, err := newCacheSession(t, cfg, d).RunCached(PhaseTrain); err != nil || st4.Loaded || st4.Reason == "" {
+		t.Errorf("foreign key: %+v, %v", st4, err)
+	}
+
+	if err := ClearCache(cfg.OutDir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.OutDir, CacheDir)); !os.IsNotExist(err) {
+		t.Errorf("cache directory still there: %v", err)
+	}
+}
+
+func firstLineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d: %s\nvs      %s", i+1, al[i], bl[i])
+		}
+	}
+	return "lengths differ"
+}

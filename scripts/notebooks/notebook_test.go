@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
+)
+
+// notebookPath is the notebook the tests check.
+func notebookPath(t *testing.T) string {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, "notebooks", "fim_pruning.ipynb")
+}
+
+// TestNotebookQuick executes notebooks/fim_pruning.ipynb headless with the
+// quick settings on the real Adult data, as CI does, and checks what its
+// cells show. It needs Jupyter and the GoNB kernel (scripts/setup-notebooks.sh):
+// without them it skips, except under CI ($CI set), where that is a failure.
+func TestNotebookQuick(t *testing.T) {
+	nb := notebookPath(t)
+	env, err := kernelEnv(options{quick: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTools(env); err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("skipping the headless notebook run (CI unset): %v", err)
+		}
+		t.Fatalf("CI is set, so the notebook tools must be installed: %v", err)
+	}
+	t.Setenv("FIMPRUNE_DATA", adulttest.Dir(t))
+
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err = run(&stdout, &stderr, []string{"-quick", "-out", out, "-rundir", filepath.Join(out, "run"), nb})
+	t.Logf("stdout:\n%s", stdout.String())
+	if stderr.Len() > 0 {
+		t.Logf("stderr:\n%s", stderr.String())
+	}
+	if err != nil {
+		t.Fatalf("headless run failed: %v (the executed notebook is kept only for the test's lifetime; run go run ./scripts/notebooks -quick to inspect)", err)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "fim_pruning.html")); err != nil || fi.Size() == 0 {
+		t.Errorf("no HTML export: %v", err)
+	}
+	book, err := ReadNotebook(filepath.Join(out, "fim_pruning.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutputs(t, book, 0.80)
+	if paths := book.AbsolutePaths(machinePaths(filepath.Dir(filepath.Dir(nb)), options{runDir: filepath.Join(out, "run")})); len(paths) > 0 {
+		t.Errorf("outputs show paths of this machine: %q", paths)
+	}
+	// The quick run wrote its results into the run directory given.
+	if _, err := os.Stat(filepath.Join(out, "run", "results.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+// checkOutputs checks what the executed notebook shows: every code cell ran
+// without errors, the full model's test accuracy is at least minAcc, there
+// are at least four SVG figures, and the pruning cell shows per-tensor counts.
+func checkOutputs(t *testing.T, book *Notebook, minAcc float64) {
+	t.Helper()
+	if errs := book.Errors(); len(errs) > 0 {
+		t.Errorf("failing cells:\n%s", strings.Join(errs, "\n"))
+	}
+	for i, c := range book.Cells {
+		if c.Type() == "code" && c.raw["execution_count"] == nil {
+			t.Errorf("cell %d (%s) did not run", i, c.Label())
+		}
+		// A program that exits right after displaying can lose the display
+		// (the notebook's show() waits for GoNB with gonbui.Sync).
+		if _, main, ok := strings.Cut(c.Source(), "%%\n"); ok && strings.Contains(main, "show(") && c.HTML() == "" {
+			t.Errorf("cell %d (%s) displays nothing", i, c.Label())
+		}
+	}
+
+	cell, ok := book.Tagged("train-full")
+	if !ok {
+		t.Fatal("no cell tagged train-full")
+	}
+	m := regexp.MustCompile(`test accuracy (0\.\d+)`).FindStringSubmatch(cell.OutputText())
+	if m == nil {
+		t.Errorf("the train-full cell prints no test accuracy:\n%s", cell.OutputText())
+	} else if acc, _ := strconv.ParseFloat(m[1], 64); acc < minAcc {
+		t.Errorf("full model test accuracy %v < %v", acc, minAcc)
+	}
+
+	svgs := 0
+	for _, c := range book.Cells {
+		svgs += strings.Count(c.HTML(), "<svg")
+	}
+	if svgs < 4 {
+		t.Errorf("%d SVG figures, want at least 4", svgs)
+	}
+
+	cell, ok = book.Tagged("pruning")
+	if !ok {
+		t.Fatal("no cell tagged pruning")
+	}
+	h := cell.HTML()
+	for _, tensor := range []string{"/dense0/weights", "/dense0/biases", "/dense1/weights", "/dense1/biases", "/dense2/weights", "/dense2/biases"} {
+		if !regexp.MustCompile(regexp.QuoteMeta(tensor) + `</td>(<td[^>]*>[\d,]+ / [\d,]+ \([\d.]+ %\)</td>)+`).MatchString(h) {
+			t.Errorf("the pruning cell shows no counts for %s", tensor)
+		}
+	}
+	if !strings.Contains(h, "/ 20,802") {
+		t.Error("the pruning cell shows no total over the 20,802 parameters")
+	}
+}
+
+// TestCommittedNotebook checks the notebook as committed, without running
+// it: it carries the outputs of a full (not quick) run with no failing cell
+// and no absolute paths, and rewriting it (as -update does) changes nothing.
+func TestCommittedNotebook(t *testing.T) {
+	path := notebookPath(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := ParseNotebook(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutputs(t, book, 0.84)
+	for _, c := range book.Cells {
+		if strings.Contains(c.OutputText(), "quick settings: too few epochs") {
+			t.Errorf("cell %s: the committed outputs come from a quick run; refresh them with go run ./scripts/notebooks -update", c.Label())
+		}
+		if _, ok := c.raw["metadata"].(map[string]any)["execution"]; ok {
+			t.Errorf("cell %s keeps execution timestamps (-update strips them)", c.Label())
+		}
+	}
+	abs := regexp.MustCompile(`(^|[\s"'(=])(/home/|/root/|/tmp/|/Users/|/work/|[A-Z]:\\)`)
+	root := filepath.Dir(filepath.Dir(path))
+	for i, c := range book.Cells {
+		text := c.OutputText()
+		if m := abs.FindString(text); m != "" || strings.Contains(text, root) {
+			t.Errorf("cell %d (%s) shows an absolute path (%q)", i, c.Label(), m)
+		}
+	}
+	again, err := book.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, data) {
+		t.Error("rewriting the notebook changes it: it is not in Jupyter's own format (keys sorted, indent 1)")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	book, err := ParseNotebook([]byte(`{"cells": [
+ {"cell_type": "markdown", "metadata": {}, "source": ["# title"]},
+ {"cell_type": "code", "execution_count": 1, "metadata": {"tags": ["setup"]}, "outputs": [
+  {"name": "stderr", "output_type": "stream", "text": ["go: bad module\n", "exit status 1\n"]}], "source": ["!*go mod edit"]},
+ {"cell_type": "code", "execution_count": 2, "metadata": {}, "outputs": [
+  {"name": "stderr", "output_type": "stream", "text": "error: no data\nexit status 1\n"},
+  {"ename": "ERROR", "evalue": "exit status 1", "output_type": "error", "traceback": ["exit status 1"]}], "source": "%%\nfmt.Println(1)"},
+ {"cell_type": "code", "execution_count": 3, "metadata": {}, "outputs": [
+  {"data": {"text/html": ["<svg></svg>"], "text/plain": ["x"]}, "metadata": {}, "output_type": "display_data"}], "source": ""}
+], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := book.Errors()
+	if len(errs) != 2 {
+		t.Fatalf("Errors() = %q, want 2", errs)
+	}
+	if !strings.Contains(errs[0], "cell 1 (setup): a shell line failed") || !strings.Contains(errs[0], "go: bad module") {
+		t.Errorf("shell failure: %q", errs[0])
+	}
+	if !strings.Contains(errs[1], "cell 2 (%%): ERROR: exit status 1") || !strings.Contains(errs[1], "error: no data") ||
+		strings.Count(errs[1], "exit status 1") != 2 {
+		t.Errorf("cell error: %q", errs[1])
+	}
+	if n := book.CodeCells(); n != 3 {
+		t.Errorf("CodeCells() = %d", n)
+	}
+	if got := book.Cells[3].HTML(); got != "<svg></svg>" {
+		t.Errorf("HTML() = %q", got)
+	}
+	if got := book.AbsolutePaths([]string{"/no/such", "no data"}); len(got) != 1 || got[0] != "no data" {
+		t.Errorf("AbsolutePaths = %q", got)
+	}
+	if _, err := ParseNotebook([]byte(`{"cells": 3}`)); err == nil {
+		t.Error("a notebook without a cell list parsed")
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	txt := filepath.Join(t.TempDir(), "notes.txt")
+	for _, args := range [][]string{
+		{"-nosuchflag"},
+		{"-timeout", "soon"},
+		{"-timeout", "0s"},
+		{txt},
+		{filepath.Join(t.TempDir(), "missing.ipynb")},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(&stdout, &stderr, args)
+		var usage usageError
+		if !errors.As(err, &usage) {
+			t.Errorf("%q: got %v, want a usage error (exit status 2)", args, err)
+		}
+	}
+}
