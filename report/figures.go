@@ -394,7 +394,9 @@ func (a *analysis) fisherFigure() (Figure, error) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	ymax := 0
 	for _, t := range ts {
-		if len(t.Log10Bins) != len(t.Counts)+1 {
+		// A tensor with no positive score has no histogram (null bins and
+		// counts); it is drawn as an empty panel.
+		if len(t.Counts) > 0 && len(t.Log10Bins) != len(t.Counts)+1 {
 			return Figure{}, fmt.Errorf("report: Fisher tensor %q: %d bin edges for %d counts", t.Name, len(t.Log10Bins), len(t.Counts))
 		}
 		for i, c := range t.Counts {
@@ -439,7 +441,12 @@ func (a *analysis) fisherFigure() (Figure, error) {
 				h.Bins = append(h.Bins, plotter.HistogramBin{Min: t.Log10Bins[j], Max: t.Log10Bins[j+1], Weight: float64(c)})
 			}
 		}
-		p.Add(plotter.NewGrid(), h)
+		p.Add(plotter.NewGrid())
+		if len(h.Bins) > 0 {
+			p.Add(h)
+		} else {
+			p.Title.Text += " (no score > 0)"
+		}
 		p.X.Min, p.X.Max = lo-0.25, hi+0.25
 		p.Y.Tick.Marker = integerTicks{}
 		p.Y.Min, p.Y.Max = 0, float64(max(tmax, 1))*1.1

@@ -228,3 +228,17 @@ func TestFiguresDegenerate(t *testing.T) {
 		t.Error("a zero deletion time should give an n/a speed-up")
 	}
 }
+
+// TestFisherFigureWithoutPositiveScores: a tensor whose scores are all zero
+// has no histogram; it is drawn as an empty panel, not an error.
+func TestFisherFigureWithoutPositiveScores(t *testing.T) {
+	res := loadResults(t, "small.json")
+	res.Fisher.Tensors[0].Log10Bins, res.Fisher.Tensors[0].Counts = nil, nil
+	files, err := Render(res, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(files.HTML, []byte("no score &gt; 0")) {
+		t.Error("the empty tensor's panel is not labelled")
+	}
+}

@@ -70,6 +70,9 @@ func Render(res *results.Results, opts Options) (*Files, error) {
 	if res.Schema != results.Schema {
 		return nil, fmt.Errorf("report: %w", &results.SchemaError{Got: res.Schema})
 	}
+	if err := res.Validate(); err != nil {
+		return nil, err
+	}
 	sum, err := results.SeedSummary(res)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)

@@ -261,7 +261,8 @@ func (e *SchemaError) Error() string {
 	return fmt.Sprintf("results: unsupported schema %q (this version reads %q)", e.Got, Schema)
 }
 
-// Decode reads results JSON from r, refusing unknown schemas and fields.
+// Decode reads results JSON from r, refusing unknown schemas and fields and
+// results that fail [Results.Validate].
 func Decode(r io.Reader) (*Results, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
@@ -284,6 +285,9 @@ func Decode(r io.Reader) (*Results, error) {
 	var res Results
 	if err := dec.Decode(&res); err != nil {
 		return nil, fmt.Errorf("results: %w", err)
+	}
+	if err := res.Validate(); err != nil {
+		return nil, err
 	}
 	return &res, nil
 }

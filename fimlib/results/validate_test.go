@@ -1,0 +1,335 @@
+package results_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/fimprune/fimprune/fimlib/results"
+)
+
+// TestValidateTestFiles checks that every real and hand-made results file in
+// the repository is valid (Read validates; this says which rule failed).
+func TestValidateTestFiles(t *testing.T) {
+	for _, path := range []string{goldenResults, realResults, "../../report/testdata/small.json", "../../report/testdata/real-results.json"} {
+		data := readFile(t, path)
+		if _, err := results.Decode(bytes.NewReader(data)); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}
+
+// TestValidate checks each rule of Validate on a mutated copy of the golden
+// file: the error is a *FieldError whose path is the offending field's, and
+// the message names the path and what was expected.
+func TestValidate(t *testing.T) {
+	long := strings.Repeat("x", results.MaxStringBytes+1)
+	for _, tc := range []struct {
+		path   string // want FieldError.Path
+		want   string // in the message: what was expected
+		mutate func(r *results.Results)
+	}{
+		// Not finite (also see TestValidateNonFinite).
+		{"models.full.test_accuracy", "finite", func(r *results.Results) { r.Models.Full.TestAccuracy = math.NaN() }},
+		{"models.pruned[1].mia.auc_ci95[0]", "finite", func(r *results.Results) { r.Models.Pruned[1].MIA.AUCCI95[0] = math.Inf(-1) }},
+		{"fisher.tensors[2].log10_bins[3]", "finite", func(r *results.Results) { r.Fisher.Tensors[2].Log10Bins[3] = math.Inf(1) }},
+
+		// Fractions in [0, 1].
+		{"models.full.test_accuracy", "[0, 1]", func(r *results.Results) { r.Models.Full.TestAccuracy = 1.5 }},
+		{"models.retrain.test_accuracy", "[0, 1]", func(r *results.Results) { r.Models.Retrain.TestAccuracy = -0.1 }},
+		{"models.pruned[1].accuracy_before_finetune", "[0, 1]", func(r *results.Results) { r.Models.Pruned[1].AccuracyBeforeFinetune = 2 }},
+		{"models.pruned[0].test_accuracy", "[0, 1]", func(r *results.Results) { r.Models.Pruned[0].TestAccuracy = 1.0000001 }},
+		{"models.full.classes[1].precision", "[0, 1]", func(r *results.Results) { r.Models.Full.Classes[1].Precision = 1.1 }},
+		{"models.retrain.classes[0].recall", "[0, 1]", func(r *results.Results) { r.Models.Retrain.Classes[0].Recall = -1 }},
+		{"models.pruned[1].classes[0].f1", "[0, 1]", func(r *results.Results) { r.Models.Pruned[1].Classes[0].F1 = 3 }},
+		{"models.full.mia.auc", "[0, 1]", func(r *results.Results) { r.Models.Full.MIA.AUC = 1.2 }},
+		{"models.retrain.mia_confidence.best_threshold_accuracy", "[0, 1]", func(r *results.Results) { r.Models.Retrain.MIAConfidence.BestThresholdAccuracy = -0.5 }},
+		{"models.pruned[1].mia.advantage", "[0, 1]", func(r *results.Results) { r.Models.Pruned[1].MIA.Advantage = 1.5 }},
+		{"models.pruned[0].utility", "[0, 1]", func(r *results.Results) { r.Models.Pruned[0].Utility = 1.2 }},
+		{"models.pruned[1].privacy", "[0, 1]", func(r *results.Results) { r.Models.Pruned[1].Privacy = -0.1 }},
+		{"fisher.other.top_overlap[1]", "[0, 1]", func(r *results.Results) { r.Fisher.Other.TopOverlap[1] = 1.5 }},
+		{"config.selection.utility_weight", "[0, 1]", func(r *results.Results) { r.Config.Selection.UtilityWeight = 2 }},
+		{"models.pruned[0].combined_score", "[0, 1]", func(r *results.Results) { r.Models.Pruned[0].CombinedScore = -0.1 }},
+		{"models.pruned[1].combined_score", "[0, 1]", func(r *results.Results) { r.Models.Pruned[1].CombinedScore = 1.5 }},
+		{"fisher.other.spearman_with_used", "[−1, 1]", func(r *results.Results) { r.Fisher.Other.SpearmanWithUsed = -1.5 }},
+
+		// Confidence intervals.
+		{"models.full.mia.auc_ci95", "lo ≤ hi", func(r *results.Results) { r.Models.Full.MIA.AUCCI95 = [2]float64{0.9, 0.1} }},
+		{"models.pruned[0].mia_confidence.auc_ci95[1]", "[0, 1]", func(r *results.Results) { r.Models.Pruned[0].MIAConfidence.AUCCI95[1] = 1.01 }},
+		{"models.retrain.mia.auc_ci95[0]", "[0, 1]", func(r *results.Results) { r.Models.Retrain.MIA.AUCCI95[0] = -0.01 }},
+
+		// Pruning fractions.
+		{"config.fractions[1]", "(0, 1)", func(r *results.Results) { r.Config.Fractions[1] = 1 }},
+		{"config.fractions[0]", "(0, 1)", func(r *results.Results) { r.Config.Fractions[0] = 0 }},
+		{"config.fractions[1]", "distinct", func(r *results.Results) { r.Config.Fractions[1] = r.Config.Fractions[0] }},
+		{"models.pruned[1].fraction", "distinct", func(r *results.Results) { r.Models.Pruned[1].Fraction = r.Models.Pruned[0].Fraction }},
+		{"models.pruned[0].fraction", "(0, 1)", func(r *results.Results) { r.Models.Pruned[0].Fraction = -0.25 }},
+		{"models.pruned[0].fraction", "config.fractions[0]", func(r *results.Results) {
+			r.Config.Fractions[0], r.Config.Fractions[1] = r.Config.Fractions[1], r.Config.Fractions[0]
+		}},
+		{"models.pruned", "one per config.fractions entry", func(r *results.Results) { r.Models.Pruned = r.Models.Pruned[:1] }},
+		{"fisher.other.top_overlap", "one per config.fractions entry", func(r *results.Results) { r.Fisher.Other.TopOverlap = r.Fisher.Other.TopOverlap[:1] }},
+		{"best.fraction", "best fraction must be one of the pruned models' fractions [0.25, 0.5]", func(r *results.Results) { r.Best.Fraction = 0.3 }},
+		{"best.combined_score", "models.pruned[0].combined_score", func(r *results.Results) { r.Best.CombinedScore = 0.1 }},
+
+		// Counts.
+		{"config.non_members", "≥ 1", func(r *results.Results) { r.Config.NonMembers = 0 }},
+		{"config.bootstrap", "≥ 0", func(r *results.Results) { r.Config.Bootstrap = -1 }},
+		{"config.model.hidden[0]", "≥ 1", func(r *results.Results) { r.Config.Model.Hidden[0] = 0 }},
+		{"config.model.params", "≥ 1", func(r *results.Results) { r.Config.Model.Params = -14 }},
+		{"config.model.dropout", "[0, 1)", func(r *results.Results) { r.Config.Model.Dropout = 1 }},
+		{"config.train.batch_size", "≥ 1", func(r *results.Results) { r.Config.Train.BatchSize = 0 }},
+		{"config.finetune.max_epochs", "≥ 0", func(r *results.Results) { r.Config.FineTune.MaxEpochs = -3 }},
+		{"config.finetune.learning_rate", "≥ 0", func(r *results.Results) { r.Config.FineTune.LearningRate = -1e-4 }},
+		{"config.parallel", "≥ 0", func(r *results.Results) { r.Config.Parallel = -2 }},
+		{"environment.cores", "≥ 0", func(r *results.Results) { r.Environment.Cores = -1 }},
+		{"dataset.rows", "≥ 0", func(r *results.Results) { r.Dataset.Rows = -20 }},
+		{"dataset.deletion", "dataset.train", func(r *results.Results) { r.Dataset.Deletion = r.Dataset.Train + 1 }},
+		{"dataset.deletion_rows", "dataset.deletion (2)", func(r *results.Results) { r.Dataset.DeletionRows = append(r.Dataset.DeletionRows, 5) }},
+		{"dataset.deletion_rows[1]", "[0, 20)", func(r *results.Results) { r.Dataset.DeletionRows[1] = 20 }},
+		{"dataset.deletion_rows[0]", "row id", func(r *results.Results) { r.Dataset.DeletionRows[0] = -1 }},
+		{"dataset.rows", "MaxRows", func(r *results.Results) { r.Dataset.Rows = results.MaxRows + 1 }},
+		{"dataset.rows", "dataset.train + dataset.val + dataset.test (20)", func(r *results.Results) { r.Dataset.Rows = 21 }},
+		{"dataset.test", "dataset.rows (20)", func(r *results.Results) { r.Dataset.Test = 100 }},
+		{"dataset.retained", "dataset.train − dataset.deletion (10)", func(r *results.Results) { r.Dataset.Retained = 12 }},
+		{"config.non_members", "dataset.test (5)", func(r *results.Results) { r.Config.NonMembers = 6 }},
+		{"models.pruned[0].mia.members", "dataset.deletion (2)", func(r *results.Results) { r.Models.Pruned[0].MIA.Members = math.MaxInt }},
+		{"models.full.mia_confidence.non_members", "config.non_members (2)", func(r *results.Results) { r.Models.Full.MIAConfidence.NonMembers = 3 }},
+		{"models.full.classes", "supports sum to 6, want dataset.test (5)", func(r *results.Results) { r.Models.Full.Classes[0].Support++ }},
+		{"models.pruned[1].classes[1].support", "dataset.test (5)", func(r *results.Results) { r.Models.Pruned[1].Classes[1].Support = math.MaxInt }},
+		{"models.full.classes[0].support", "≥ 0", func(r *results.Results) { r.Models.Full.Classes[0].Support = -3 }},
+		{"models.full.best_epoch", "models.full.epochs", func(r *results.Results) { r.Models.Full.BestEpoch = r.Models.Full.Epochs + 1 }},
+		{"models.retrain.epochs", "≥ 0", func(r *results.Results) { r.Models.Retrain.Epochs = -1 }},
+		{"models.full.mia.members", "≥ 1", func(r *results.Results) { r.Models.Full.MIA.Members = 0 }},
+		{"models.pruned[1].mia_confidence.non_members", "≥ 1", func(r *results.Results) { r.Models.Pruned[1].MIAConfidence.NonMembers = -2 }},
+		{"models.pruned[0].pruned_params", "models.pruned[0].total_params", func(r *results.Results) { r.Models.Pruned[0].PrunedParams = r.Models.Pruned[0].TotalParams + 1 }},
+		{"models.pruned[1].seed_rule_pruned_params", "total_params", func(r *results.Results) { r.Models.Pruned[1].SeedRulePrunedParams = 15 }},
+		{"models.pruned[1].seed_rule_threshold", "≥ 0", func(r *results.Results) { r.Models.Pruned[1].SeedRuleThreshold = -0.1 }},
+		{"models.pruned[0].layers[0].pruned", "models.pruned[0].layers[0].total", func(r *results.Results) {
+			l := &r.Models.Pruned[0].Layers[0]
+			l.Pruned = l.Total + 1
+		}},
+		{"models.pruned[1].layers[2].total", "≥ 0", func(r *results.Results) { r.Models.Pruned[1].Layers[2].Total = -1 }},
+		{"models.pruned[0].layers", "pruned counts sum to", func(r *results.Results) { r.Models.Pruned[0].PrunedParams-- }},
+		{"models.pruned[1].layers", "total counts sum to", func(r *results.Results) {
+			p := &r.Models.Pruned[1]
+			p.Layers[0].Total += 1
+		}},
+		{"models.pruned[0].layers", "more than the largest int", func(r *results.Results) {
+			p := &r.Models.Pruned[0]
+			for i := range p.Layers {
+				p.Layers[i].Pruned, p.Layers[i].Total = math.MaxInt, math.MaxInt
+			}
+		}},
+		{"fisher.rows", "≥ 0", func(r *results.Results) { r.Fisher.Rows = -2 }},
+		{"fisher.summary.zeros", "fisher.summary.count", func(r *results.Results) { r.Fisher.Summary.Zeros = r.Fisher.Summary.Count + 1 }},
+		{"fisher.summary.mean", "Fisher score ≥ 0", func(r *results.Results) { r.Fisher.Summary.Mean = -1 }},
+		{"fisher.other.summary.p99", "Fisher score ≥ 0", func(r *results.Results) { r.Fisher.Other.Summary.P99 = -1e-9 }},
+		{"fisher.tensors[1].stats.count", "≥ 0", func(r *results.Results) { r.Fisher.Tensors[1].Stats.Count = -1 }},
+		{"fisher.tensors[0].shape[1]", "≥ 0", func(r *results.Results) { r.Fisher.Tensors[0].Shape[1] = -2 }},
+
+		// Histograms.
+		{"fisher.tensors[0].log10_bins", "len(counts) + 1", func(r *results.Results) { r.Fisher.Tensors[0].Counts = r.Fisher.Tensors[0].Counts[1:] }},
+		{"fisher.tensors[3].log10_bins", "len(counts) + 1", func(r *results.Results) { r.Fisher.Tensors[3].Log10Bins = nil }},
+		{"fisher.tensors[1].log10_bins[2]", "increase", func(r *results.Results) { b := r.Fisher.Tensors[1].Log10Bins; b[2] = b[1] }},
+		{"fisher.tensors[1].log10_bins[0]", "[−400, 400]", func(r *results.Results) { r.Fisher.Tensors[1].Log10Bins[0] = -1e6 }},
+		{"fisher.tensors[2].counts[0]", "≥ 0", func(r *results.Results) { c := r.Fisher.Tensors[2].Counts; c[0], c[1] = -1, c[1]+1 }},
+		{"fisher.tensors[2].counts", "stats.count − stats.zeros", func(r *results.Results) { r.Fisher.Tensors[2].Counts[0]++ }},
+
+		// Times.
+		{"timings.total_seconds", "seconds in", func(r *results.Results) { r.Timings.Total = -1 }},
+		{"models.full.train_seconds", "seconds in [1e-09, 1e+09]", func(r *results.Results) { r.Models.Full.TrainSeconds = 2e9 }},
+		{"models.pruned[0].deletion_seconds", "0 or seconds", func(r *results.Results) { r.Models.Pruned[0].DeletionSeconds = 1e-300 }},
+		{"models.pruned[1].finetune_seconds", "seconds", func(r *results.Results) { r.Models.Pruned[1].FinetuneSeconds = -0.5 }},
+		{"fisher.seconds", "seconds", func(r *results.Results) { r.Fisher.Seconds = math.Inf(1) }},
+		{"timings.load_data_seconds", "seconds", func(r *results.Results) { r.Timings.LoadData = -1e-9 }},
+
+		// The summary must be finite.
+		{"models.full.test_accuracy", "utility retention", func(r *results.Results) { r.Models.Full.TestAccuracy = 5e-324 }},
+		{"models.full.mia.best_threshold_accuracy", "privacy improvement", func(r *results.Results) { r.Models.Full.MIA.BestThresholdAccuracy = 5e-324 }},
+
+		// Sizes.
+		{"config.fractions", "at most 1000", func(r *results.Results) { r.Config.Fractions = make([]float64, results.MaxPrunedModels+1) }},
+		{"models.pruned", "at most 1000", func(r *results.Results) { r.Models.Pruned = make([]results.Pruned, results.MaxPrunedModels+1) }},
+		{"dataset.feature_names", "at most 10000", func(r *results.Results) { r.Dataset.FeatureNames = make([]string, results.MaxFeatureNames+1) }},
+		{"dataset.deletion_rows", "at most 10000000", func(r *results.Results) { r.Dataset.DeletionRows = make([]int, results.MaxDeletionRows+1) }},
+		{"fisher.tensors[1].counts", "at most 1000", func(r *results.Results) { r.Fisher.Tensors[1].Counts = make([]int, results.MaxHistogramBins+1) }},
+		{"fisher.tensors[1].log10_bins", "at most 1001", func(r *results.Results) { r.Fisher.Tensors[1].Log10Bins = make([]float64, results.MaxHistogramBins+2) }},
+		{"fisher.tensors", "at most 1000", func(r *results.Results) { r.Fisher.Tensors = make([]results.TensorStats, results.MaxTensors+1) }},
+		{"fisher.tensors[0].shape", "at most 32", func(r *results.Results) { r.Fisher.Tensors[0].Shape = make([]int, results.MaxShapeRank+1) }},
+		{"models.pruned[1].layers", "at most 1000", func(r *results.Results) { r.Models.Pruned[1].Layers = make([]results.LayerCount, results.MaxTensors+1) }},
+		{"models.retrain.classes", "at most 1000", func(r *results.Results) { r.Models.Retrain.Classes = make([]results.ClassReport, results.MaxClasses+1) }},
+		{"models.pruned[0].classes", "at most 1000", func(r *results.Results) {
+			r.Models.Pruned[0].Classes = make([]results.ClassReport, results.MaxClasses+1)
+		}},
+		{"config.model.hidden", "at most 1000", func(r *results.Results) { r.Config.Model.Hidden = make([]int, results.MaxHiddenLayers+1) }},
+		{"fisher.other.top_overlap", "at most 1000", func(r *results.Results) { r.Fisher.Other.TopOverlap = make([]float64, results.MaxPrunedModels+1) }},
+		{"dataset.sha256", "at most 100", func(r *results.Results) {
+			for i := range results.MaxChecksums {
+				r.Dataset.SHA256[fmt.Sprint("file", i)] = ""
+			}
+		}},
+
+		// Strings.
+		{"dataset.name", "at most 10000", func(r *results.Results) { r.Dataset.Name = long }},
+		{"dataset.feature_names[2]", "at most 10000", func(r *results.Results) { r.Dataset.FeatureNames[2] = long }},
+		{`dataset.sha256["adult.test"]`, "at most 10000", func(r *results.Results) { r.Dataset.SHA256["adult.test"] = long }},
+		{`dataset.sha256 key "` + long[:40] + `…"`, "at most 10000", func(r *results.Results) { r.Dataset.SHA256[long] = "" }},
+		{`dataset.sha256["a0"]`, "at most 10000", func(r *results.Results) { r.Dataset.SHA256["zz"], r.Dataset.SHA256["a0"] = long, long }}, // first in key order
+		{"models.pruned[1].layers[0].name", "at most 10000", func(r *results.Results) { r.Models.Pruned[1].Layers[0].Name = long }},
+		{"environment.cpu", "UTF-8", func(r *results.Results) { r.Environment.CPU = "a\xffb" }},
+	} {
+		r := readResults(t, goldenResults)
+		tc.mutate(r)
+		err := r.Validate()
+		var fe *results.FieldError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: Validate = %v, want a *FieldError", tc.path, err)
+			continue
+		}
+		msg := err.Error()
+		if fe.Path != tc.path || !strings.Contains(msg, tc.path) || !strings.Contains(msg, tc.want) || !strings.HasPrefix(msg, "results: invalid ") {
+			t.Errorf("Validate = %q (path %q),\nwant one about %s that says %q", msg, fe.Path, tc.path, tc.want)
+		}
+	}
+}
+
+// TestValidateAllowed checks values at the edges of what Validate accepts.
+func TestValidateAllowed(t *testing.T) {
+	for name, mutate := range map[string]func(r *results.Results){
+		"zero times":      func(r *results.Results) { r.Timings = results.Timings{}; r.Models.Full.TrainSeconds = 0 },
+		"largest time":    func(r *results.Results) { r.Timings.Total = results.MaxSeconds },
+		"no other Fisher": func(r *results.Results) { r.Fisher.Other = nil },
+		"no histograms":   func(r *results.Results) { r.Fisher.Tensors = nil },
+		"empty histogram": func(r *results.Results) {
+			r.Fisher.Tensors[0].Log10Bins, r.Fisher.Tensors[0].Counts = nil, nil
+			r.Fisher.Tensors[0].Stats.Zeros = r.Fisher.Tensors[0].Stats.Count
+		},
+		"no layers":          func(r *results.Results) { r.Models.Pruned[0].Layers = nil },
+		"accuracies 0 and 1": func(r *results.Results) { r.Models.Full.TestAccuracy, r.Models.Retrain.TestAccuracy = 0, 1 },
+		"point interval":     func(r *results.Results) { r.Models.Full.MIA.AUCCI95 = [2]float64{0.5, 0.5} },
+		"hostile strings":    func(r *results.Results) { r.Dataset.FeatureNames[0] = "<script>alert(1)</script>\n|`" },
+		"longest string":     func(r *results.Results) { r.Dataset.Name = strings.Repeat("é", results.MaxStringBytes/2) },
+		"most feature names": func(r *results.Results) { r.Dataset.FeatureNames = make([]string, results.MaxFeatureNames) },
+		"negative Spearman":  func(r *results.Results) { r.Fisher.Other.SpearmanWithUsed = -1 },
+		"empty sha256":       func(r *results.Results) { r.Dataset.SHA256 = nil },
+	} {
+		r := readResults(t, goldenResults)
+		mutate(r)
+		if err := r.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestValidateNonFinite sets every float of the golden file, one at a time,
+// to NaN, +Inf and −Inf, and checks that Validate names its JSON path.
+func TestValidateNonFinite(t *testing.T) {
+	r := readResults(t, goldenResults)
+	type leaf struct {
+		path string
+		v    reflect.Value
+	}
+	var leaves []leaf
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		switch v.Kind() {
+		case reflect.Float64:
+			leaves = append(leaves, leaf{path, v})
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), path)
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+				if path != "" {
+					name = path + "." + name
+				}
+				walk(v.Field(i), name)
+			}
+		case reflect.Slice, reflect.Array:
+			for i := range v.Len() {
+				walk(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(reflect.ValueOf(r).Elem(), "")
+	// The golden file sets every float field somewhere, many of them in
+	// lists: well over 100 leaves.
+	if len(leaves) < 100 {
+		t.Fatalf("found only %d float fields", len(leaves))
+	}
+	for _, l := range leaves {
+		old := l.v.Float()
+		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			l.v.SetFloat(bad)
+			err := r.Validate()
+			var fe *results.FieldError
+			if !errors.As(err, &fe) || fe.Path != l.path || !strings.Contains(err.Error(), "want a finite number") {
+				t.Errorf("%s = %v: Validate = %v, want a *FieldError for %s", l.path, bad, err, l.path)
+			}
+		}
+		l.v.SetFloat(old)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatalf("restored golden results: %v", err)
+	}
+}
+
+func TestValidateSchemaAndNil(t *testing.T) {
+	var r *results.Results
+	if err := r.Validate(); err == nil {
+		t.Error("Validate(nil) succeeded")
+	}
+	r = readResults(t, goldenResults)
+	r.Schema = "fimprune/results/v0"
+	var se *results.SchemaError
+	if err := r.Validate(); !errors.As(err, &se) || se.Got != r.Schema {
+		t.Errorf("Validate = %v, want a *SchemaError", err)
+	}
+}
+
+// TestDecodeValidates checks that Decode and Read refuse invalid files with
+// the field's path (and Read with the file's name).
+func TestDecodeValidates(t *testing.T) {
+	for _, tc := range []struct {
+		old, new, path string
+	}{
+		{`"auc": 0.75,`, `"auc": 1.5,`, "models.full.mia.auc"},
+		{`"members": 2,`, `"members": 0,`, "models.full.mia.members"},
+		{`"fractions": [
+      0.25,
+      0.5
+    ]`, `"fractions": [
+      0.25,
+      0.25
+    ]`, "config.fractions[1]"},
+		{`"fraction": 0.25,
+    "combined_score"`, `"fraction": 0.75,
+    "combined_score"`, "best.fraction"},
+		{`"deletion_rows": [
+      14,`, `"deletion_rows": [
+      -14,`, "dataset.deletion_rows[0]"},
+		{`"total_seconds": `, `"total_seconds": -`, "timings.total_seconds"},
+	} {
+		data := goldenWith(t, tc.old, tc.new)
+		r, err := results.Decode(bytes.NewReader(data))
+		if err == nil || r != nil || !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("Decode with %s: got %v, want an error naming %s", tc.new, err, tc.path)
+		}
+		path := filepath.Join(t.TempDir(), "results.json")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := results.Read(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("Read with %s: got %v, want an error naming %s and %s", tc.new, err, path, tc.path)
+		}
+	}
+}
