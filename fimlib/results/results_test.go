@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -308,7 +309,7 @@ func checkInvariants(t *testing.T, r *results.Results) {
 		if p.DeletionSeconds < f.Seconds+p.FinetuneSeconds-1e-9 {
 			t.Errorf("fraction %v: deletion_seconds %v < fisher %v + fine-tune %v", p.Fraction, p.DeletionSeconds, f.Seconds, p.FinetuneSeconds)
 		}
-		if p.Checkpoint != "" && filepath.ToSlash(p.Checkpoint) != fmt.Sprintf("checkpoints/pruned-%.2f", p.Fraction) {
+		if p.Checkpoint != "" && filepath.ToSlash(p.Checkpoint) != "checkpoints/pruned-"+strconv.FormatFloat(p.Fraction, 'g', -1, 64) {
 			t.Errorf("fraction %v: checkpoint %q", p.Fraction, p.Checkpoint)
 		}
 	}

@@ -165,7 +165,11 @@ func printSummary(w io.Writer, r *results.Results, outDir string) {
 	fmt.Fprintf(w, "MIA: %d members vs %d non-members; a best-threshold accuracy has a standard error near %.3f, so differences below ~%.2f are noise.\n",
 		r.Models.Full.MIA.Members, r.Models.Full.MIA.NonMembers, 0.5/math.Sqrt(float64(r.Models.Full.MIA.Members+r.Models.Full.MIA.NonMembers)), 2*0.5/math.Sqrt(float64(r.Models.Full.MIA.Members+r.Models.Full.MIA.NonMembers)))
 	t := r.Timings
-	fmt.Fprintf(w, "timings (s, wall, %d models at once): load %.1f, train full+retrain %.1f, fisher %.3f, prune+fine-tune %.1f, write %.1f, total %.1f\n",
+	fmt.Fprintf(w, "timings (s, wall; models trained at once: %d): load %.1f, train full+retrain %.1f, fisher %.3f, prune+fine-tune %.1f, write %.1f, total %.1f\n",
 		r.Config.Parallel, t.LoadData, t.Train, t.Fisher, t.PruneFinetune, t.Write, t.Total)
-	fmt.Fprintf(w, "wrote %s/%s and %s/%s\n", outDir, experiment.ResultsFile, outDir, experiment.SummaryFile)
+	wrote := fmt.Sprintf("wrote %s: %s, %s, report.md, report.html", outDir, experiment.ResultsFile, experiment.SummaryFile)
+	if r.Models.Full.Checkpoint != "" {
+		wrote += ", " + experiment.CheckpointsDir + "/"
+	}
+	fmt.Fprintln(w, wrote)
 }
