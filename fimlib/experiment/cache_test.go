@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fimprune/fimprune/fimlib/adult"
+	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
 	"github.com/fimprune/fimprune/fimlib/results"
 )
 
@@ -18,29 +18,10 @@ import (
 func cacheTestData(t *testing.T, cfg *Config) *Data {
 	t.Helper()
 	dir := t.TempDir()
-	write := func(name string, rows int, seed uint64) string {
-		rng := rand.New(rand.NewPCG(seed, 7))
-		pick := func(options ...string) string { return options[rng.IntN(len(options))] }
-		var b strings.Builder
-		for range rows {
-			age, hours := 18+rng.IntN(60), 10+rng.IntN(60)
-			label := "<=50K"
-			if age+hours+rng.IntN(30) > 95 {
-				label = ">50K"
-			}
-			fmt.Fprintf(&b, "%d, %s, %d, %s, %d, %s, %s, %s, %s, %s, %d, %d, %d, %s, %s\n",
-				age, pick("Private", "State-gov"), 10000+rng.IntN(300000), pick("Bachelors", "HS-grad"),
-				1+rng.IntN(16), pick("Married", "Never-married"), pick("Sales", "Exec"),
-				pick("Husband", "Wife", "Own-child"), pick("White", "Black"), pick("Male", "Female"),
-				rng.IntN(3)*1000, rng.IntN(2)*500, hours, pick("United-States", "Mexico"), label)
-		}
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	set, err := adult.LoadFiles(write("a.data", 400, 1), write("a.test", 200, 2), adult.Options{SkipChecksum: true})
+	dataPath, testPath := filepath.Join(dir, "a.data"), filepath.Join(dir, "a.test")
+	adulttest.WriteSynthetic(t, dataPath, 400, 1)
+	adulttest.WriteSynthetic(t, testPath, 200, 2)
+	set, err := adult.LoadFiles(dataPath, testPath, adult.Options{SkipChecksum: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -228,8 +228,8 @@ func TestConfigValidate(t *testing.T) {
 func TestRunWithGeneratedData(t *testing.T) {
 	dir := t.TempDir()
 	dataPath, testPath := filepath.Join(dir, "a.data"), filepath.Join(dir, "a.test")
-	writeAdultLike(t, dataPath, 600, 1)
-	writeAdultLike(t, testPath, 300, 2)
+	adulttest.WriteSynthetic(t, dataPath, 600, 1)
+	adulttest.WriteSynthetic(t, testPath, 300, 2)
 	set, err := adult.LoadFiles(dataPath, testPath, adult.Options{SkipChecksum: true})
 	if err != nil {
 		t.Fatal(err)

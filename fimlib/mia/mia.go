@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/fimprune/fimprune/fimlib/internal/numpyq"
+
 	"gonum.org/v1/gonum/integrate"
 	"gonum.org/v1/gonum/stat"
 )
@@ -82,7 +84,7 @@ func Attack(member, nonMember []float64, bootstrap int, seed uint64) (Result, er
 		aucs[b] = integrate.Trapezoidal(fpr, tpr)
 	}
 	slices.Sort(aucs)
-	res.AUCCI95 = [2]float64{percentileLinear(aucs, 2.5), percentileLinear(aucs, 97.5)}
+	res.AUCCI95 = [2]float64{numpyq.Percentile(aucs, 2.5), numpyq.Percentile(aucs, 97.5)}
 	return res, nil
 }
 
@@ -209,26 +211,4 @@ func roc(member, nonMember []float64) (tpr, fpr []float64) {
 	stat.SortWeightedLabeled(y, classes, nil)
 	tpr, fpr, _ = stat.ROC(nil, y, classes, nil)
 	return tpr, fpr
-}
-
-// percentileLinear is numpy.percentile(sorted, q) with the default "linear"
-// method: virtual index (n−1)·(q/100), interpolated between its neighbours
-// from the upper one when the weight is ≥ 0.5, as numpy's _lerp does.
-func percentileLinear(sorted []float64, q float64) float64 {
-	n := len(sorted)
-	vi := float64(n-1) * (q / 100)
-	if vi >= float64(n-1) {
-		return sorted[n-1]
-	}
-	if vi <= 0 {
-		return sorted[0]
-	}
-	lo := math.Floor(vi)
-	t := vi - lo
-	a, b := sorted[int(lo)], sorted[int(lo)+1]
-	d := b - a
-	if t >= 0.5 {
-		return b - float64(d*(1-t))
-	}
-	return a + float64(d*t)
 }

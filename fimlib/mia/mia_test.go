@@ -224,29 +224,3 @@ func TestSampleNonMembers(t *testing.T) {
 		}
 	}
 }
-
-func TestPercentileLinear(t *testing.T) {
-	seq := make([]float64, 1000)
-	for i := range seq {
-		seq[i] = float64(i)
-	}
-	// Worked with numpy's rule, index = q/100·(n−1):
-	//   np.percentile([1,2,3,4], 90) = 3.7      (index 2.7)
-	//   np.percentile(np.arange(1000), 2.5)  = 24.975  (index 24.975)
-	//   np.percentile(np.arange(1000), 97.5) = 974.025 (index 974.025)
-	for i, tc := range []struct {
-		x       []float64
-		q, want float64
-	}{
-		0: {[]float64{1, 2, 3, 4}, 90, 3.7},
-		1: {seq, 2.5, 24.975},
-		2: {seq, 97.5, 974.025},
-		3: {[]float64{5}, 50, 5},
-		4: {[]float64{1, 2}, 100, 2},
-		5: {[]float64{1, 2}, 0, 1},
-	} {
-		if got := percentileLinear(tc.x, tc.q); math.Abs(got-tc.want) > 1e-9 {
-			t.Errorf("%d: got %v, want %v", i, got, tc.want)
-		}
-	}
-}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/fimprune/fimprune/fimlib/internal/numpyq"
 )
 
 // Tensor is one named parameter tensor: scores or weights, flattened in
@@ -139,7 +141,7 @@ func SeedThreshold(scores []Tensor, fraction float64) (m Mask, threshold float64
 	}
 	sorted := slices.Clone(keys)
 	slices.Sort(sorted)
-	threshold = percentileLinear(sorted, 100*(1-fraction))
+	threshold = numpyq.Percentile(sorted, 100*(1-fraction))
 	var pruned []int
 	for i, v := range keys {
 		if !(v <= threshold) {
@@ -147,31 +149,6 @@ func SeedThreshold(scores []Tensor, fraction float64) (m Mask, threshold float64
 		}
 	}
 	return newMask(scores, pruned), threshold, nil
-}
-
-// percentileLinear is numpy.percentile(sorted, q) with method="linear"
-// (numpy ≥ 1.22, function _quantile and _lerp), step for step so that the
-// result matches to the last bit: the virtual index is (n−1)·(q/100), and
-// the value is interpolated between its floor and ceiling neighbours, from
-// the upper neighbour when the weight is ≥ 0.5. The float64 conversions stop
-// the compiler fusing multiply-adds, which numpy does not do.
-func percentileLinear(sorted []float64, q float64) float64 {
-	n := len(sorted)
-	vi := float64(n-1) * (q / 100)
-	if vi >= float64(n-1) {
-		return sorted[n-1]
-	}
-	if vi <= 0 {
-		return sorted[0]
-	}
-	lo := math.Floor(vi)
-	t := vi - lo
-	a, b := sorted[int(lo)], sorted[int(lo)+1]
-	d := b - a
-	if t >= 0.5 {
-		return b - float64(d*(1-t))
-	}
-	return a + float64(d*t)
 }
 
 // Apply zeroes, in place, the entries of weights whose mask factor is 0.
