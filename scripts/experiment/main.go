@@ -27,6 +27,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/fimprune/fimprune/scripts/internal/cli"
+
 	"github.com/fimprune/fimprune/fimlib/adult"
 	"github.com/fimprune/fimprune/fimlib/backend"
 	"github.com/fimprune/fimprune/fimlib/experiment"
@@ -37,24 +39,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
-	var usage usageError
-	switch {
-	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case errors.As(err, &usage):
-		fmt.Fprintln(os.Stderr, "experiment:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "experiment:", err)
-		os.Exit(1)
-	}
+	stop()
+	cli.Exit("experiment", err)
 }
-
-// usageError marks a bad command line (exit status 2).
-type usageError struct{ error }
 
 func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	cfg := experiment.Default()
@@ -80,25 +68,25 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+		return cli.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
 	cfg.FineTune.BatchSize = cfg.Train.BatchSize
 	cfg.Checkpoints = !*noCheckpoints
 	var err error
 	if cfg.Fractions, err = parseFractions(*fractions); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if cfg.Fisher, err = fisher.ParseKind(*fisherKind); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if err := backend.Check(backend.Config()); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if !*quiet {
 		cfg.Log = stderr
@@ -112,7 +100,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return fmt.Errorf("interrupted: nothing was written; files already in %s are unchanged", cfg.OutDir)
 	}
 	if errors.Is(err, experiment.ErrConfig) {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if err != nil {
 		return err

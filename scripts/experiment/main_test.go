@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fimprune/fimprune/scripts/internal/cli"
+
 	"github.com/fimprune/fimprune/fimlib/adult"
 	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
 	"github.com/fimprune/fimprune/fimlib/experiment"
@@ -36,13 +38,13 @@ func TestUsageErrors(t *testing.T) {
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), &stdout, &stderr, args)
-		var usage usageError
+		var usage cli.UsageError
 		if !errors.As(err, &usage) {
 			t.Errorf("%q: got %v, want a usage error (exit status 2)", args, err)
 		}
 	}
 	t.Setenv("GOMLX_BACKEND", "nosuch")
-	var usage usageError
+	var usage cli.UsageError
 	if err := run(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, nil); !errors.As(err, &usage) {
 		t.Errorf("unknown backend: got %v, want a usage error", err)
 	}
@@ -141,7 +143,7 @@ func TestBadConfigurationNeedingData(t *testing.T) {
 			before := snapshot(t, out)
 			var stderr bytes.Buffer
 			err := run(context.Background(), &bytes.Buffer{}, &stderr, append([]string{"-data", data, "-out", out}, c.args...))
-			var usage usageError
+			var usage cli.UsageError
 			if !errors.As(err, &usage) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want a usage error containing %q", err, c.want)
 			}

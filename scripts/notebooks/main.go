@@ -45,6 +45,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fimprune/fimprune/scripts/internal/cli"
 )
 
 // Environment variables the notebooks read.
@@ -57,23 +59,8 @@ const (
 const Kernel = "gonb"
 
 func main() {
-	err := run(os.Stdout, os.Stderr, os.Args[1:])
-	var usage usageError
-	switch {
-	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case errors.As(err, &usage):
-		fmt.Fprintln(os.Stderr, "notebooks:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "notebooks:", err)
-		os.Exit(1)
-	}
+	cli.Exit("notebooks", run(os.Stdout, os.Stderr, os.Args[1:]))
 }
-
-// usageError marks a bad command line (exit status 2).
-type usageError struct{ error }
 
 // options are the parsed command line.
 type options struct {
@@ -100,14 +87,14 @@ func parseArgs(stderr io.Writer, args []string) (options, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
 		}
-		return o, usageError{err}
+		return o, cli.Usage(err)
 	}
 	if o.timeout < time.Second {
-		return o, usageError{fmt.Errorf("-timeout %v must be at least 1s", o.timeout)}
+		return o, cli.Usage(fmt.Errorf("-timeout %v must be at least 1s", o.timeout))
 	}
 	for _, nb := range fs.Args() {
 		if filepath.Ext(nb) != ".ipynb" {
-			return o, usageError{fmt.Errorf("%s is not a notebook (.ipynb)", nb)}
+			return o, cli.Usage(fmt.Errorf("%s is not a notebook (.ipynb)", nb))
 		}
 	}
 	o.notebooks = fs.Args()
@@ -136,7 +123,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 			return err
 		}
 		if _, err := os.Stat(o.notebooks[i]); err != nil {
-			return usageError{err}
+			return cli.Usage(err)
 		}
 	}
 	env, err := kernelEnv(o)

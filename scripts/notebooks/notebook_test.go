@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fimprune/fimprune/scripts/internal/cli"
+
 	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
 )
 
@@ -210,7 +212,7 @@ func TestUsageErrors(t *testing.T) {
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(&stdout, &stderr, args)
-		var usage usageError
+		var usage cli.UsageError
 		if !errors.As(err, &usage) {
 			t.Errorf("%q: got %v, want a usage error (exit status 2)", args, err)
 		}

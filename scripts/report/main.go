@@ -24,29 +24,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/fimprune/fimprune/scripts/internal/cli"
+
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/report"
 	"github.com/fimprune/fimprune/report/pdf"
 )
 
 func main() {
-	err := run(os.Stdout, os.Stderr, os.Args[1:])
-	var usage usageError
-	switch {
-	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case errors.As(err, &usage):
-		fmt.Fprintln(os.Stderr, "report:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "report:", err)
-		os.Exit(1)
-	}
+	cli.Exit("report", run(os.Stdout, os.Stderr, os.Args[1:]))
 }
-
-// usageError marks a bad command line (exit status 2).
-type usageError struct{ error }
 
 func run(stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
@@ -64,13 +51,13 @@ func run(stdout, stderr io.Writer, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+		return cli.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
 	if *in == "" {
-		return usageError{errors.New("-in must name a results.json")}
+		return cli.Usage(errors.New("-in must name a results.json"))
 	}
 	dir := *out
 	if dir == "" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fimprune/fimprune/report"
+	"github.com/fimprune/fimprune/scripts/internal/cli"
 )
 
 const small = "../../report/testdata/small.json"
@@ -94,7 +95,7 @@ func TestRunErrors(t *testing.T) {
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(&stdout, &stderr, tc.args)
-		var u usageError
+		var u cli.UsageError
 		if err == nil || errors.As(err, &u) != tc.usage || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("run(%q) = %v (usage error: %v), want an error containing %q (usage error: %v)", tc.args, err, errors.As(err, &u), tc.want, tc.usage)
 		}

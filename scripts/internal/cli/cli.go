@@ -1,0 +1,36 @@
+// Package cli holds what fimprune's commands share: how an error becomes an
+// exit status. Each command's main is `cli.Exit(name, run(...))`, with run
+// returning [Usage] errors for a bad command line.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+)
+
+// UsageError marks a bad command line or configuration (exit status 2).
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Usage wraps err as a [UsageError].
+func Usage(err error) error { return UsageError{err} }
+
+// Exit ends the program: status 0 for nil or -h, 2 for a [UsageError], 1 for
+// anything else, printing the error on stderr prefixed by the command's name.
+func Exit(name string, err error) {
+	var usage UsageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.As(err, &usage):
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
+}
