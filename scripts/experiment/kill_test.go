@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,7 +56,16 @@ func TestKilledRuns(t *testing.T) {
 	length := time.Since(t0)
 	checkOutputs(t, out)
 
-	for i, frac := range []float64{0.1, 0.5, 0.9, 0.95, 0.98, 0.995} {
+	// Random moments, half of them in the last 10 % of a run where the files
+	// are written; the seed is logged so that a failure can be replayed.
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	t.Logf("kill moments drawn with seed %d", seed)
+	for i := range 6 {
+		frac := rng.Float64()
+		if i%2 == 1 {
+			frac = 0.9 + 0.1*frac
+		}
 		cmd, _ := start()
 		time.Sleep(time.Duration(frac * float64(length)))
 		_ = cmd.Process.Kill()

@@ -178,10 +178,17 @@ func TestBadDataFiles(t *testing.T) {
 		{"truncated file", original[:len(original)/2], test, []string{"adult.data", "SHA-256"}},
 		{"empty file", []byte{}, test, []string{"adult.data"}},
 		{"missing adult.test", original, nil, []string{"adult.test"}},
+		{"unreadable adult.test (a directory)", original, []byte("dir"), []string{"adult.test"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for name, b := range map[string][]byte{"adult.data": c.data, "adult.test": c.test} {
+				if string(b) == "dir" { // a path that exists but cannot be read as a file
+					if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
 				if b != nil {
 					if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 						t.Fatal(err)
