@@ -21,6 +21,9 @@ const (
 const (
 	SHA256Data = "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d"
 	SHA256Test = "a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05"
+	// SHA256Names pins adult.names, which a download also copies into the
+	// cache (it is documentation, never read by the loader).
+	SHA256Names = "c248284c0b5de30c9e1958d6cdd168a34a654758b620e68f46aefa83fc0a576a"
 )
 
 // Sizes of the cleaned and encoded real data, for callers that size models

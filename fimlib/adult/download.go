@@ -6,12 +6,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -94,9 +96,12 @@ func (r Resolver) download(dir string, progress io.Writer) error {
 	if url == "" {
 		url = DefaultURL
 	}
+	if !strings.HasPrefix(url, "https://") {
+		return fmt.Errorf("adult: download %s: only https:// URLs are fetched", url)
+	}
 	client := r.Client
 	if client == nil {
-		client = &http.Client{Timeout: DownloadTimeout}
+		client = &http.Client{Timeout: DownloadTimeout, CheckRedirect: httpsOnly}
 	}
 	limit := r.MaxBytes
 	if limit <= 0 {
@@ -155,7 +160,11 @@ func (r Resolver) download(dir string, progress io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if w, ok := want[name]; ok && s.sum != w {
+		w, ok := want[name]
+		if name == NamesFile && r.ExpectedSHA256 == nil {
+			w, ok = SHA256Names, true
+		}
+		if ok && s.sum != w {
 			return &ChecksumError{Path: url + "#" + f.Name, Want: w, Got: s.sum}
 		}
 	}
@@ -168,6 +177,17 @@ func (r Resolver) download(dir string, progress io.Writer) error {
 		}
 	}
 	fmt.Fprintf(progress, "adult: saved %s and %s in %s\n", DataFile, TestFile, dir)
+	return nil
+}
+
+// httpsOnly refuses redirects away from HTTPS (and more than 10 of them).
+func httpsOnly(req *http.Request, via []*http.Request) error {
+	if req.URL.Scheme != "https" {
+		return fmt.Errorf("redirect to %s refused: not https", req.URL)
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
 	return nil
 }
 

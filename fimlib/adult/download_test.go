@@ -145,3 +145,20 @@ func TestResolveDownloadErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestDownloadRefusesPlainHTTP(t *testing.T) {
+	t.Setenv(EnvDataDir, "")
+	r := Resolver{URL: "http://example.invalid/adult.zip", CacheDir: t.TempDir()}
+	_, err := r.Resolve("", nil)
+	if err == nil || !strings.Contains(err.Error(), "only https://") {
+		t.Fatalf("plain http accepted: %v", err)
+	}
+	req, _ := http.NewRequest("GET", "http://example.invalid/", nil)
+	if httpsOnly(req, nil) == nil {
+		t.Fatal("a redirect to http is followed")
+	}
+	req, _ = http.NewRequest("GET", "https://example.invalid/", nil)
+	if err := httpsOnly(req, nil); err != nil {
+		t.Fatalf("a redirect within https refused: %v", err)
+	}
+}

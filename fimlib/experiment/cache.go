@@ -34,7 +34,7 @@ const CacheDir = "cache"
 // CacheVersion is part of every cache key. Bump it when a phase's code
 // changes what it computes: the key covers configuration, data, backend and
 // build, not the source code of fimlib.
-const CacheVersion = 1
+const CacheVersion = 2 // 2: attack scores from the log-softmax
 
 // Phase names one of the expensive, cacheable phases of a [Session].
 type Phase string
@@ -87,13 +87,15 @@ type cacheKeyMaterial struct {
 	Rows          [4]int // train, val, test, features
 	DeletionRows  []int
 	NonMemberRows []int
-	// Build: numbers differ in the last bits across these.
-	GOARCH, GOEXPERIMENT, Gomlx string
+	// Build: numbers differ in the last bits across these, and random
+	// streams (math/rand/v2) are fixed only within one Go release.
+	GoVersion, GOOS, GOARCH, GOEXPERIMENT, Gomlx string
 }
 
 // CacheKey returns the key of phase p: a hex SHA-256 over the configuration
 // fields p depends on, the data's checksums and chosen rows, the backend
-// configuration and the build (GOARCH, GOEXPERIMENT, gomlx version). The data
+// configuration and the build (Go release, GOOS, GOARCH, GOEXPERIMENT, gomlx
+// version). The data
 // must be loaded (LoadData or UseData).
 func (s *Session) CacheKey(p Phase) (string, error) {
 	if s.d == nil {
@@ -116,7 +118,7 @@ func (s *Session) CacheKey(p Phase) (string, error) {
 		Version: CacheVersion, Phase: p, Config: cfg, SHA256: s.d.Set.SHA256,
 		Rows:         [4]int{len(s.d.Splits.Train), len(s.d.Splits.Val), len(s.d.Splits.Test), len(s.d.Set.Features)},
 		DeletionRows: s.d.DeletionRows, NonMemberRows: s.d.NonMemberRows,
-		GOARCH: env.GOARCH, GOEXPERIMENT: env.GOEXPERIMENT, Gomlx: env.GomlxVersion,
+		GoVersion: env.GoVersion, GOOS: env.GOOS, GOARCH: env.GOARCH, GOEXPERIMENT: env.GOEXPERIMENT, Gomlx: env.GomlxVersion,
 	}
 	data, err := json.Marshal(m)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/fimprune/fimprune/fimlib/adult"
@@ -122,13 +123,41 @@ func (c Config) Validate() error {
 	if err := c.FineTune.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("fine-tuning: %w", err))
 	}
-	if c.OutDir == "" {
-		errs = append(errs, errors.New("no output directory"))
-	} else if fi, err := os.Stat(c.OutDir); err == nil && !fi.IsDir() {
-		errs = append(errs, fmt.Errorf("output %s is a file, not a directory", c.OutDir))
+	if c.FineTune.Patience != 0 {
+		errs = append(errs, fmt.Errorf("fine-tuning patience %d: fine-tuning has no validation data, so no early stopping (use 0)", c.FineTune.Patience))
+	}
+	if err := checkOutDir(c.OutDir); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return configError{errors.Join(errs...)}
+}
+
+// checkOutDir reports an output directory that cannot be created: it, or the
+// nearest of its ancestors that exists, must be a directory. (Found now, not
+// after an hour of training.)
+func checkOutDir(dir string) error {
+	if dir == "" {
+		return errors.New("no output directory")
+	}
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err == nil {
+			if !fi.IsDir() {
+				if d == filepath.Clean(dir) {
+					return fmt.Errorf("output %s is a file, not a directory", dir)
+				}
+				return fmt.Errorf("output %s cannot be created: %s is a file", dir, d)
+			}
+			return nil
+		}
+		if !os.IsNotExist(err) {
+			return fmt.Errorf("output %s: %w", dir, err)
+		}
+		if parent := filepath.Dir(d); parent == d {
+			return nil
+		}
+	}
 }

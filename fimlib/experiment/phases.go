@@ -1,7 +1,9 @@
 package experiment
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -12,20 +14,20 @@ import (
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/selection"
 	"github.com/fimprune/fimprune/fimlib/train"
-	"github.com/gomlx/gomlx/ml/model"
 )
 
 // trainFromScratch initialises a model and trains it with the seed recipe,
 // early-stopping on the validation split.
-func (s *Session) trainFromScratch(name string, rows train.Data) (trained, error) {
+func (s *Session) trainFromScratch(ctx context.Context, name string, rows train.Data) (trained, error) {
 	store, err := mlp.NewStore(s.cfg.Arch.Init(subSeed(s.cfg.Seed, name+"/init")), int64(subSeed(s.cfg.Seed, name+"/dropout")))
 	if err != nil {
 		return trained{}, err
 	}
+	defer store.Finalize()
 	cfg := s.cfg.Train
 	cfg.Name, cfg.Seed = name, subSeed(s.cfg.Seed, name+"/shuffle")
 	cfg.Progress = s.progress
-	hist, err := train.FitContext(s.ctx, s.backend, store, s.cfg.Arch, rows, &s.d.Val, cfg)
+	hist, err := train.FitContext(ctx, s.backend, store, s.cfg.Arch, rows, &s.d.Val, cfg)
 	if err != nil {
 		return trained{}, err
 	}
@@ -33,7 +35,9 @@ func (s *Session) trainFromScratch(name string, rows train.Data) (trained, error
 	if err != nil {
 		return trained{}, err
 	}
-	m, err := s.evaluate(store, name)
+	ev := train.NewEvaluator(s.backend, store, s.cfg.Arch)
+	defer ev.Finalize()
+	m, err := s.evaluate(ev, name)
 	if err != nil {
 		return trained{}, err
 	}
@@ -44,43 +48,40 @@ func (s *Session) trainFromScratch(name string, rows train.Data) (trained, error
 }
 
 // evaluate measures test accuracy, the classification report and both
-// membership-inference attacks of the model in store.
-func (s *Session) evaluate(store *model.Store, name string) (results.Model, error) {
-	ev := train.NewEvaluator(s.backend, store, s.cfg.Arch)
-	defer ev.Finalize()
-	probs, err := ev.Probabilities(s.d.Test)
+// membership-inference attacks of the model ev evaluates.
+func (s *Session) evaluate(ev *train.Evaluator, name string) (results.Model, error) {
+	logp, err := ev.LogProbabilities(s.d.Test)
 	if err != nil {
 		return results.Model{}, err
 	}
-	m := results.Model{TestAccuracy: train.Accuracy(probs, s.d.Test.Y), Classes: classReport(probs, s.d.Test.Y)}
-	memberP, err := ev.Probabilities(s.d.Deletion)
+	m := results.Model{TestAccuracy: train.Accuracy(logp, s.d.Test.Y), Classes: classReport(logp, s.d.Test.Y)}
+	memberLogP, err := ev.LogProbabilities(s.d.Deletion)
 	if err != nil {
 		return m, err
 	}
-	nonMemberP, err := ev.Probabilities(s.d.NonMembers)
+	nonMemberLogP, err := ev.LogProbabilities(s.d.NonMembers)
 	if err != nil {
 		return m, err
 	}
-	pm, pn := trueClassProb(memberP, s.d.Deletion.Y), trueClassProb(nonMemberP, s.d.NonMembers.Y)
+	// The seed's score is −cross-entropy = log p(y|x), from the log-softmax.
+	lm, ln := trueClassLogProb(memberLogP, s.d.Deletion.Y), trueClassLogProb(nonMemberLogP, s.d.NonMembers.Y)
 	seed := subSeed(s.cfg.Seed, "mia/bootstrap")
-	if m.MIA, err = attack("loss", mia.LossScores(pm), mia.LossScores(pn), s.cfg.Bootstrap, seed); err != nil {
+	if m.MIA, err = attack("loss", lm, ln, s.cfg.Bootstrap, seed); err != nil {
 		return m, fmt.Errorf("%s: %w", name, err)
 	}
-	if m.MIAConfidence, err = attack("confidence", mia.ConfidenceScores(pm), mia.ConfidenceScores(pn), s.cfg.Bootstrap, seed); err != nil {
+	if m.MIAConfidence, err = attack("confidence", exp(lm), exp(ln), s.cfg.Bootstrap, seed); err != nil {
 		return m, fmt.Errorf("%s: %w", name, err)
 	}
 	return m, nil
 }
 
-// testAccuracy is the test-split accuracy of the model in store.
-func (s *Session) testAccuracy(store *model.Store) (float64, error) {
-	ev := train.NewEvaluator(s.backend, store, s.cfg.Arch)
-	defer ev.Finalize()
-	probs, err := ev.Probabilities(s.d.Test)
+// testAccuracy is the test-split accuracy of the model ev evaluates.
+func (s *Session) testAccuracy(ev *train.Evaluator) (float64, error) {
+	logp, err := ev.LogProbabilities(s.d.Test)
 	if err != nil {
 		return 0, err
 	}
-	return train.Accuracy(probs, s.d.Test.Y), nil
+	return train.Accuracy(logp, s.d.Test.Y), nil
 }
 
 // PrunedName names the model pruned at fraction f: its checkpoint directory
@@ -100,12 +101,21 @@ func attack(score string, members, nonMembers []float64, bootstrap int, seed uin
 	}, nil
 }
 
-// trueClassProb picks p(y|x) out of row-major class probabilities.
-func trueClassProb(probs []float32, labels []int32) []float64 {
-	classes := len(probs) / len(labels)
+// trueClassLogProb picks log p(y|x) out of row-major class log-probabilities.
+func trueClassLogProb(logp []float32, labels []int32) []float64 {
+	classes := len(logp) / len(labels)
 	out := make([]float64, len(labels))
 	for i, y := range labels {
-		out[i] = float64(probs[i*classes+int(y)])
+		out[i] = float64(logp[i*classes+int(y)])
+	}
+	return out
+}
+
+// exp returns e^v for each v: probabilities from log-probabilities.
+func exp(vs []float64) []float64 {
+	out := make([]float64, len(vs))
+	for i, v := range vs {
+		out[i] = math.Exp(v)
 	}
 	return out
 }
@@ -117,6 +127,7 @@ func (s *Session) Fisher() error {
 	if err != nil {
 		return err
 	}
+	defer store.Finalize()
 	if s.scores, err = fisher.Diagonal(s.backend, store, s.cfg.Arch, s.d.Deletion, s.cfg.Fisher); err != nil {
 		return err
 	}
@@ -146,16 +157,16 @@ func (s *Session) Fisher() error {
 func (s *Session) PruneAll() error {
 	t0 := time.Now()
 	pruned := make([]results.Pruned, len(s.cfg.Fractions))
-	tasks := make([]func() error, len(s.cfg.Fractions))
+	tasks := make([]func(context.Context) error, len(s.cfg.Fractions))
 	for i, f := range s.cfg.Fractions {
-		tasks[i] = func() (err error) {
-			if pruned[i], err = s.pruneOne(f); err != nil {
+		tasks[i] = func(ctx context.Context) (err error) {
+			if pruned[i], err = s.pruneOne(ctx, f); err != nil {
 				return fmt.Errorf("fraction %g: %w", f, err)
 			}
 			return nil
 		}
 	}
-	if err := parallel(s.cfg.Parallel, tasks...); err != nil {
+	if err := parallel(s.ctx, s.cfg.Parallel, tasks...); err != nil {
 		return err
 	}
 	s.res.Models.Pruned = pruned
@@ -174,7 +185,7 @@ func (s *Session) PruneAll() error {
 	return nil
 }
 
-func (s *Session) pruneOne(f float64) (results.Pruned, error) {
+func (s *Session) pruneOne(ctx context.Context, f float64) (results.Pruned, error) {
 	t0 := time.Now()
 	mask, err := prune.Global(s.scores, f)
 	if err != nil {
@@ -195,18 +206,23 @@ func (s *Session) pruneOne(f float64) (results.Pruned, error) {
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	beforeAcc, err := s.testAccuracy(store)
+	defer store.Finalize()
+	// The evaluator reads the store's variables at each call, so it serves
+	// both before and after fine-tuning.
+	ev := train.NewEvaluator(s.backend, store, s.cfg.Arch)
+	defer ev.Finalize()
+	beforeAcc, err := s.testAccuracy(ev)
 	if err != nil {
 		return results.Pruned{}, err
 	}
 	cfg := s.cfg.FineTune
 	cfg.Name, cfg.Seed, cfg.Mask = name, subSeed(s.cfg.Seed, name+"/shuffle"), maskTensors(mask)
 	cfg.Progress = s.progress
-	hist, err := train.FitContext(s.ctx, s.backend, store, s.cfg.Arch, s.d.Retained, nil, cfg)
+	hist, err := train.FitContext(ctx, s.backend, store, s.cfg.Arch, s.d.Retained, nil, cfg)
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	after, err := s.evaluate(store, name)
+	after, err := s.evaluate(ev, name)
 	if err != nil {
 		return results.Pruned{}, err
 	}

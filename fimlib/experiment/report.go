@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/fimprune/fimprune/fimlib/train"
+
 	"github.com/fimprune/fimprune/fimlib/fisher"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/prune"
@@ -17,16 +19,12 @@ var classLabels = []string{"<=50K", ">50K"}
 
 // classReport computes precision, recall and F1 per class (sklearn's
 // classification_report; a 0/0 ratio is reported as 0, as sklearn does).
-func classReport(probs []float32, labels []int32) []results.ClassReport {
-	classes := len(probs) / len(labels)
+// scores are row-major [rows, classes] (log-)probabilities.
+func classReport(scores []float32, labels []int32) []results.ClassReport {
+	classes := len(scores) / len(labels)
 	tp, fp, support := make([]int, classes), make([]int, classes), make([]int, classes)
-	for i, y := range labels {
-		pred := 0
-		for c := 1; c < classes; c++ {
-			if probs[i*classes+c] > probs[i*classes+pred] {
-				pred = c
-			}
-		}
+	for i, pred32 := range train.Predictions(scores, len(labels)) {
+		y, pred := labels[i], int(pred32)
 		support[y]++
 		if pred == int(y) {
 			tp[pred]++

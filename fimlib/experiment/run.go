@@ -2,8 +2,8 @@ package experiment
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -51,7 +51,7 @@ type Session struct {
 	log     func(format string, args ...any)
 
 	progress      *train.Progress // shared by concurrent runs
-	mu            sync.Mutex      // guards res, pruned and log output while models train concurrently
+	mu            sync.Mutex      // guards pruned while models train concurrently
 	full, retrain trained
 	scores        []mlp.Tensor            // Fisher scores of the deletion set under the full model
 	pruned        map[string][]mlp.Tensor // fine-tuned parameters by checkpoint name
@@ -62,15 +62,12 @@ func NewSession(cfg Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Session{cfg: cfg, ctx: context.Background(), start: time.Now(), log: func(string, ...any) {},
+	// Results list the fractions in ascending order, whatever order they were given in.
+	cfg.Fractions = slices.Sorted(slices.Values(cfg.Fractions))
+	s := &Session{cfg: cfg, ctx: context.Background(), start: time.Now(),
 		pruned: map[string][]mlp.Tensor{}, progress: train.NewProgress(cfg.Log)}
-	if cfg.Log != nil {
-		s.log = func(format string, args ...any) {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			fmt.Fprintf(cfg.Log, format+"\n", args...)
-		}
-	}
+	// One lock for all output: log lines and epoch lines go through progress.
+	s.log = s.progress.Printf
 	s.res = &results.Results{Schema: results.Schema, Config: resultsConfig(cfg), Environment: environment(s.start)}
 	b, err := backend.New()
 	if err != nil {
@@ -174,6 +171,9 @@ func Prepare(set *adult.Dataset, cfg Config) (*Data, error) {
 		return nil, configError{err}
 	}
 	retained := adult.Retained(splits.Train, deleted)
+	if len(retained) == 0 {
+		return nil, configError{fmt.Errorf("deletion spec %s deletes the whole training split: nothing is left to retrain on", cfg.Deletion)}
+	}
 	nonMembers, err := mia.SampleNonMembers(splits.Test, cfg.NonMembers, subSeed(cfg.Seed, "mia/non-members"))
 	if err != nil {
 		return nil, configError{fmt.Errorf("-non-members %d: %w (the test split has %d rows)", cfg.NonMembers, err, len(splits.Test))}
@@ -222,9 +222,15 @@ type trained struct {
 func (s *Session) TrainModels() error {
 	t0 := time.Now()
 	var full, retrain trained
-	err := parallel(s.cfg.Parallel,
-		func() (err error) { full, err = s.trainFromScratch("full", s.d.Train); return err },
-		func() (err error) { retrain, err = s.trainFromScratch("retrain", s.d.Retained); return err })
+	err := parallel(s.ctx, s.cfg.Parallel,
+		func(ctx context.Context) (err error) {
+			full, err = s.trainFromScratch(ctx, "full", s.d.Train)
+			return err
+		},
+		func(ctx context.Context) (err error) {
+			retrain, err = s.trainFromScratch(ctx, "retrain", s.d.Retained)
+			return err
+		})
 	if err != nil {
 		return err
 	}
@@ -234,18 +240,33 @@ func (s *Session) TrainModels() error {
 	return nil
 }
 
-// parallel runs tasks, at most n at a time, and returns their errors joined.
-func parallel(n int, tasks ...func() error) error {
-	errs := make([]error, len(tasks))
+// parallel runs tasks, at most n at a time, each with a context derived from
+// ctx that is cancelled as soon as one task fails (the others then stop
+// between two training steps instead of training to the end for nothing). It
+// returns the first failure, or ctx's error.
+func parallel(ctx context.Context, n int, tasks ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	sem := make(chan struct{}, max(n, 1))
 	var wg sync.WaitGroup
-	for i, task := range tasks {
-		sem <- struct{}{}
+	for _, task := range tasks {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			errs[i] = task()
+			if err := task(ctx); err != nil {
+				cancel(err)
+			}
 		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	return nil
 }

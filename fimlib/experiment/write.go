@@ -18,24 +18,17 @@ import (
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 )
 
-// Write stores results.json, the seed's summary and the checkpoints in cfg.OutDir.
+// Write stores results.json, the seed's summary and the checkpoints in
+// cfg.OutDir. Everything that can fail without touching the disk (the
+// results' validation, the summary) is done first, so an invalid result
+// leaves the run directory as it was.
 func (s *Session) Write() error {
 	t0 := time.Now()
-	if err := os.MkdirAll(s.cfg.OutDir, 0o755); err != nil {
-		return err
-	}
-	if err := recoverInterruptedWrite(s.cfg.OutDir); err != nil {
-		return err
-	}
+	sets := map[string][]mlp.Tensor{}
 	if s.cfg.Checkpoints {
-		sets := map[string][]mlp.Tensor{"full": s.full.params, "retrain": s.retrain.params}
+		sets["full"], sets["retrain"] = s.full.params, s.retrain.params
 		for name, params := range s.pruned {
 			sets[name] = params
-		}
-		for name, params := range sets {
-			if err := saveCheckpoint(s.cfg.OutDir, name, params); err != nil {
-				return err
-			}
 		}
 		// Paths inside results.json use slashes whatever the OS.
 		s.res.Models.Full.Checkpoint = path.Join(CheckpointsDir, "full")
@@ -44,20 +37,40 @@ func (s *Session) Write() error {
 			s.res.Models.Pruned[i].Checkpoint = path.Join(CheckpointsDir, PrunedName(s.res.Models.Pruned[i].Fraction))
 		}
 	}
-	s.res.Timings.Write = time.Since(t0).Seconds()
-	s.res.Timings.Total = time.Since(s.start).Seconds()
-	if err := results.Write(filepath.Join(s.cfg.OutDir, ResultsFile), s.res); err != nil {
-		return err
+	if err := s.res.Validate(); err != nil {
+		return fmt.Errorf("refusing to write invalid results: %w", err)
 	}
 	summary, err := results.SeedSummary(s.res)
 	if err != nil {
 		return err
 	}
-	data, err := results.Marshal(summary)
+	summaryJSON, err := results.Marshal(summary)
 	if err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(filepath.Join(s.cfg.OutDir, SummaryFile), data)
+
+	if err := os.MkdirAll(s.cfg.OutDir, 0o755); err != nil {
+		return err
+	}
+	if err := recoverInterruptedWrite(s.cfg.OutDir); err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for name, params := range sets {
+		if err := saveCheckpoint(s.cfg.OutDir, name, params); err != nil {
+			return err
+		}
+		keep[name] = true
+	}
+	s.res.Timings.Write = time.Since(t0).Seconds()
+	s.res.Timings.Total = time.Since(s.start).Seconds()
+	if err := results.Write(filepath.Join(s.cfg.OutDir, ResultsFile), s.res); err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(s.cfg.OutDir, SummaryFile), summaryJSON); err != nil {
+		return err
+	}
+	return removeStaleCheckpoints(s.cfg.OutDir, keep)
 }
 
 // saveCheckpoint writes params as a gomlx checkpoint in
@@ -77,11 +90,17 @@ func saveCheckpoint(outDir, name string, params []mlp.Tensor) error {
 	if err != nil {
 		return err
 	}
+	defer store.Finalize()
 	h, err := checkpoint.Build(store).Dir(tmp).Keep(1).Done()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", name, err)
 	}
 	if err := h.Save(); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	// gomlx writes its files without fsync: make them durable before the
+	// directory becomes the checkpoint.
+	if err := syncTree(tmp); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", name, err)
 	}
 	final := filepath.Join(parent, name)
@@ -93,7 +112,55 @@ func saveCheckpoint(outDir, name string, params []mlp.Tensor) error {
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
+	if err := results.SyncDir(parent); err != nil {
+		return err
+	}
 	return os.RemoveAll(old)
+}
+
+// syncTree fsyncs every file in dir, then dir itself.
+func syncTree(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return results.SyncDir(dir)
+}
+
+// removeStaleCheckpoints deletes checkpoint directories an earlier run left
+// that this run's results do not name (other fractions, or all of them after
+// -no-checkpoints), so the run directory describes one run.
+func removeStaleCheckpoints(outDir string, keep map[string]bool) error {
+	dir := filepath.Join(outDir, CheckpointsDir)
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && !keep[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return os.Remove(dir)
+	}
+	return nil
 }
 
 // recoverInterruptedWrite undoes what a run killed while writing left in
@@ -137,6 +204,7 @@ func LoadCheckpoint(dir string, arch mlp.Arch) ([]mlp.Tensor, error) {
 	// An empty store: Immediate loading creates the variables from the files
 	// (a store that already holds values keeps them).
 	store := model.NewStore()
+	defer store.Finalize()
 	if _, err := checkpoint.Load(store).Dir(dir).Immediate().Done(); err != nil {
 		return nil, fmt.Errorf("loading checkpoint %s: %w", dir, err)
 	}

@@ -149,3 +149,82 @@ func TestParseKind(t *testing.T) {
 		t.Fatalf("ParseKind(true) = %v, %v", k, err)
 	}
 }
+
+// TestLogisticClosedForm checks both kinds against the textbook Fisher of a
+// softmax regression, computed on the host without gomlx: for logits
+// z = x·W + b and ∂ log p(y|x)/∂z_c = δ_yc − p_c, the empirical Fisher of
+// W[i][c] is mean over rows of x_i²·(δ_yc − p_c)², and the true Fisher is
+// mean of x_i²·Σ_y p_y (δ_yc − p_c)² = x_i²·p_c(1 − p_c) (for two classes,
+// the familiar Σ p(1−p)·x² of logistic regression).
+func TestLogisticClosedForm(t *testing.T) {
+	b, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	arch := mlp.Arch{Inputs: 3, Classes: 2}
+	params := arch.Init(5)
+	params[1].Values = []float32{0.3, -0.2} // non-zero biases
+	store, err := mlp.NewStore(params, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Finalize()
+	rng := rand.New(rand.NewPCG(4, 4))
+	const rows = 25
+	d := train.Data{Features: 3, X: make([]float32, rows*3), Y: make([]int32, rows)}
+	for i := range d.X {
+		d.X[i] = float32(rng.NormFloat64())
+	}
+	for i := range d.Y {
+		d.Y[i] = int32(rng.IntN(2))
+	}
+	w, bias := params[0].Values, params[1].Values // w is [in=3, out=2]
+	wantEmp, wantTrue := make([]float64, 6), make([]float64, 6)
+	bEmp, bTrue := make([]float64, 2), make([]float64, 2)
+	for n := range rows {
+		x := d.X[n*3 : n*3+3]
+		var z [2]float64
+		for c := range 2 {
+			z[c] = float64(bias[c])
+			for i := range 3 {
+				z[c] += float64(x[i]) * float64(w[i*2+c])
+			}
+		}
+		m := math.Max(z[0], z[1])
+		e0, e1 := math.Exp(z[0]-m), math.Exp(z[1]-m)
+		p := [2]float64{e0 / (e0 + e1), e1 / (e0 + e1)}
+		for c := range 2 {
+			delta := -p[c]
+			if int32(c) == d.Y[n] {
+				delta++
+			}
+			bEmp[c] += delta * delta / rows
+			bTrue[c] += p[c] * (1 - p[c]) / rows
+			for i := range 3 {
+				x2 := float64(x[i]) * float64(x[i])
+				wantEmp[i*2+c] += x2 * delta * delta / rows
+				wantTrue[i*2+c] += x2 * p[c] * (1 - p[c]) / rows
+			}
+		}
+	}
+	for _, c := range []struct {
+		kind         Kind
+		wantW, wantB []float64
+	}{{Empirical, wantEmp, bEmp}, {True, wantTrue, bTrue}} {
+		got, err := Diagonal(b, store, arch, d, c.kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, want := range append(append([]float64(nil), c.wantW...), c.wantB...) {
+			v := got[0].Values
+			k := j
+			if j >= 6 {
+				v, k = got[1].Values, j-6
+			}
+			if math.Abs(float64(v[k])-want) > 1e-5*max(1, want) {
+				t.Errorf("%s: entry %d = %g, closed form %g", c.kind, j, v[k], want)
+			}
+		}
+	}
+}

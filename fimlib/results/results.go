@@ -362,11 +362,12 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-// syncDir makes a rename durable on filesystems that need it.
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory, making the renames in it durable on
+// filesystems that need it.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -85,7 +85,7 @@ func (e *FieldError) Error() string {
 //     than twice as accurate as the retrained one), an interval with lo > hi,
 //     a combined score outside [0, max(1, utility_weight + privacy_weight)],
 //     a Spearman correlation outside [−1, 1];
-//   - pruning fractions outside (0, 1), repeated, or models.pruned not
+//   - pruning fractions outside (0, 1), repeated, not ascending, or models.pruned not
 //     following config.fractions; best.fraction that is no pruned model's
 //     fraction, or best.combined_score that is not that model's;
 //   - negative counts, times or Fisher scores, positive times outside
@@ -324,6 +324,9 @@ func (v *validator) config(c *Config) {
 		v.pruneFraction(path, f)
 		if j, dup := seen[f]; dup {
 			v.fail(path, "%s repeats config.fractions[%d], want distinct fractions", num(f), j)
+		} else if i > 0 && f < c.Fractions[i-1] {
+			// The report draws fractions as an x axis from first to last.
+			v.fail(path, "%s after %s, want fractions in ascending order", num(f), num(c.Fractions[i-1]))
 		}
 		seen[f] = i
 	}

@@ -71,6 +71,9 @@ func TestValidate(t *testing.T) {
 		{"models.pruned[1].fraction", "distinct", func(r *results.Results) { r.Models.Pruned[1].Fraction = r.Models.Pruned[0].Fraction }},
 		{"models.pruned[0].fraction", "(0, 1)", func(r *results.Results) { r.Models.Pruned[0].Fraction = -0.25 }},
 		{"models.pruned[0].fraction", "config.fractions[0]", func(r *results.Results) {
+			r.Models.Pruned[0].Fraction, r.Models.Pruned[1].Fraction = r.Models.Pruned[1].Fraction, r.Models.Pruned[0].Fraction
+		}},
+		{"config.fractions[1]", "ascending", func(r *results.Results) {
 			r.Config.Fractions[0], r.Config.Fractions[1] = r.Config.Fractions[1], r.Config.Fractions[0]
 		}},
 		{"models.pruned", "one per config.fractions entry", func(r *results.Results) { r.Models.Pruned = r.Models.Pruned[:1] }},

@@ -1,9 +1,10 @@
 package train
 
 import (
-	"github.com/gomlx/gomlx/ml/model"
 	"sync"
 	"testing"
+
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/fimprune/fimprune/fimlib/mlp"
 )

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -11,9 +12,13 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// Evaluator computes class probabilities with dropout off, in chunks of
-// ChunkRows rows so that memory stays bounded on large inputs. One compiled
-// graph serves all full chunks; the last, short chunk compiles a second one.
+// Evaluator computes class log-probabilities (a log-softmax of the logits)
+// with dropout off, in chunks of ChunkRows rows so that memory stays bounded
+// on large inputs. One compiled graph serves all full chunks; the last, short
+// chunk compiles a second one. Log-probabilities, not probabilities, are the
+// primary output: a float32 softmax rounds p to exactly 1 once a logit gap
+// exceeds ~17, which would make log p (the seed's attack score and the
+// validation loss) 0 for every confident row.
 type Evaluator struct {
 	exec      *model.Exec
 	ChunkRows int
@@ -22,7 +27,7 @@ type Evaluator struct {
 // NewEvaluator compiles lazily: the graph is built at the first call.
 func NewEvaluator(backend compute.Backend, store *model.Store, arch mlp.Arch) *Evaluator {
 	exec := model.MustNewExec(backend, store, func(_ *model.Scope, x *Node) *Node {
-		return Softmax(arch.Forward(store, x).Logits, -1)
+		return LogSoftmax(arch.Forward(store, x).Logits, -1)
 	})
 	return &Evaluator{exec: exec, ChunkRows: 16384}
 }
@@ -30,61 +35,84 @@ func NewEvaluator(backend compute.Backend, store *model.Store, arch mlp.Arch) *E
 // Finalize releases the compiled graphs.
 func (e *Evaluator) Finalize() { e.exec.Finalize() }
 
-// Probabilities returns the row-major [rows, classes] class probabilities of d.
-func (e *Evaluator) Probabilities(d Data) ([]float32, error) {
+// LogProbabilities returns the row-major [rows, classes] log-probabilities of d.
+func (e *Evaluator) LogProbabilities(d Data) ([]float32, error) {
 	if err := d.Check(); err != nil {
 		return nil, err
 	}
-	var probs []float32
+	var logp []float32
 	for lo := 0; lo < d.Rows(); lo += e.ChunkRows {
 		hi := min(lo+e.ChunkRows, d.Rows())
-		x := append([]float32(nil), d.X[lo*d.Features:hi*d.Features]...)
-		out, err := e.exec.Call(tensors.FromFlatDataAndDimensions(x, hi-lo, d.Features))
+		x := tensors.FromFlatDataAndDimensions(append([]float32(nil), d.X[lo*d.Features:hi*d.Features]...), hi-lo, d.Features)
+		out, err := e.exec.Call(x)
+		_ = x.FinalizeAll()
 		if err != nil {
 			return nil, fmt.Errorf("train: predict: %w", err)
 		}
-		probs = append(probs, tensors.MustCopyFlatData[float32](out[0])...)
+		logp = append(logp, tensors.MustCopyFlatData[float32](out[0])...)
 		_ = out[0].FinalizeAll()
 	}
-	return probs, nil
+	return logp, nil
+}
+
+// Probabilities returns the row-major [rows, classes] class probabilities of d.
+func (e *Evaluator) Probabilities(d Data) ([]float32, error) {
+	p, err := e.LogProbabilities(d)
+	for i, v := range p {
+		p[i] = float32(math.Exp(float64(v)))
+	}
+	return p, err
 }
 
 // MeanLoss is the mean cross-entropy of d (dropout off).
 func (e *Evaluator) MeanLoss(d Data) (float64, error) {
-	probs, err := e.Probabilities(d)
+	if d.Rows() == 0 {
+		return 0, errors.New("train: mean loss of no rows")
+	}
+	logp, err := e.LogProbabilities(d)
 	if err != nil {
 		return 0, err
 	}
-	classes := len(probs) / d.Rows()
+	classes := len(logp) / d.Rows()
 	var sum float64
 	for i, y := range d.Y {
-		sum -= math.Log(max(float64(probs[i*classes+int(y)]), minProb))
+		sum -= float64(logp[i*classes+int(y)])
 	}
 	return sum / float64(d.Rows()), nil
 }
 
-// minProb keeps log(p) finite for a saturated softmax (float32 gives p = 0
-// once a logit gap exceeds ~104).
-const minProb = 1e-30
-
 // Accuracy is the fraction of rows whose arg-max class equals the label
-// (ties go to the lower class, as numpy/torch argmax).
-func Accuracy(probs []float32, labels []int32) float64 {
+// (ties go to the lower class, as numpy/torch argmax). scores are row-major
+// [rows, classes] probabilities, log-probabilities or logits.
+func Accuracy(scores []float32, labels []int32) float64 {
 	if len(labels) == 0 {
 		return math.NaN()
 	}
-	classes := len(probs) / len(labels)
 	correct := 0
-	for i, y := range labels {
-		best := 0
-		for c := 1; c < classes; c++ {
-			if probs[i*classes+c] > probs[i*classes+best] {
-				best = c
-			}
-		}
-		if int32(best) == y {
+	for i, pred := range Predictions(scores, len(labels)) {
+		if pred == labels[i] {
 			correct++
 		}
 	}
 	return float64(correct) / float64(len(labels))
+}
+
+// Predictions returns the arg-max class of each of the rows of row-major
+// scores (ties to the lower class).
+func Predictions(scores []float32, rows int) []int32 {
+	if rows == 0 {
+		return nil
+	}
+	classes := len(scores) / rows
+	out := make([]int32, rows)
+	for i := range out {
+		best := 0
+		for c := 1; c < classes; c++ {
+			if scores[i*classes+c] > scores[i*classes+best] {
+				best = c
+			}
+		}
+		out[i] = int32(best)
+	}
+	return out
 }

@@ -86,14 +86,33 @@ func (p *Progress) epoch(l EpochLine) {
 
 // finish ends a run that stopped early after skipping some announced epochs.
 func (p *Progress) finish(skipped int) {
-	if p == nil || p.bar == nil {
+	if p == nil || !p.tty {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.bar == nil {
+		return
+	}
 	_ = p.bar.Add(skipped)
 	if p.active--; p.active == 0 {
 		_ = p.bar.Finish()
 		p.bar, p.total = nil, 0
 	}
+}
+
+// Printf writes a line (a newline is added) to the progress writer, under
+// the same lock as the epochs, so that concurrent runs and their callers can
+// share one writer that is not itself safe for concurrent use. On a terminal
+// the bar is cleared first and redrawn at the next epoch.
+func (p *Progress) Printf(format string, args ...any) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+	fmt.Fprintf(p.w, format+"\n", args...)
 }
