@@ -475,7 +475,7 @@ func (a *analysis) appendix(m *md) {
 		for i, id := range rows {
 			ids[i] = strconv.Itoa(id)
 		}
-		m.p(fmt.Sprintf("The %d deletion rows (indices into the cleaned data, in deletion order): %s.", len(rows), strings.Join(ids, ", ")))
+		m.p(fmt.Sprintf("The %d deletion rows (indices into the cleaned data, in training-split order): %s.", len(rows), strings.Join(ids, ", ")))
 	}
 }
 

@@ -153,9 +153,7 @@ func checkOutDir(dir string) error {
 			}
 			return nil
 		}
-		if !os.IsNotExist(err) {
-			return fmt.Errorf("output %s: %w", dir, err)
-		}
+		// Missing (or "not a directory" below a file): look at the parent.
 		if parent := filepath.Dir(d); parent == d {
 			return nil
 		}

@@ -89,8 +89,8 @@ func (s *Session) Results() *results.Results { return s.res }
 func (s *Session) Data() *Data { return s.d }
 
 // Run executes the experiment and writes its outputs into cfg.OutDir. It
-// returns the results it wrote. ctx is checked between phases; a phase in
-// progress is not interrupted.
+// returns the results it wrote. Cancelling ctx stops training between two
+// steps; the write phase, once started, finishes its files.
 func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	s, err := NewSession(cfg)
 	if err != nil {

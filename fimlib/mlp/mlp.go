@@ -2,8 +2,8 @@
 // architecture, its Xavier-uniform initialisation, its parameters as plain Go
 // tensors, and the forward pass shared by training, evaluation and Fisher.
 //
-// Entry points: [Seed] (the architecture), [Arch.Init], [NewStore], [ReadParams],
-// [Forward], [Loss] and [Predict].
+// Entry points: [Seed] (the architecture), [Arch.Init], [NewStore],
+// [Arch.ReadParams], [SetParams], [Arch.Forward] and [Loss].
 //
 // Conventions: weights are stored as [in, out] matrices (gomlx multiplies
 // x·W; PyTorch stores the transpose), biases as [out] vectors. The variable of

@@ -37,11 +37,18 @@ type Options struct {
 }
 
 // Flags are the command-line flags of the headless browser, besides the
-// user-data directory: no sandbox (it runs as root in containers), no GPU, no
-// network activity of its own, no first-run or sync behaviour.
-var Flags = []string{
-	"headless", "no-sandbox", "disable-gpu", "disable-background-networking",
-	"disable-component-update", "disable-sync", "no-first-run",
+// user-data directory: no GPU, no network activity of its own, no first-run
+// or sync behaviour; and, only when running as root (containers, CI), where
+// Chromium refuses to start sandboxed, no sandbox.
+var Flags = flags(os.Geteuid() == 0)
+
+func flags(root bool) []string {
+	f := []string{"headless", "disable-gpu", "disable-background-networking",
+		"disable-component-update", "disable-sync", "no-first-run"}
+	if root {
+		f = append(f, "no-sandbox")
+	}
+	return f
 }
 
 // Browser starts headless Chromium with Flags and a fresh user-data directory

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -90,16 +93,25 @@ func checkOutputs(t *testing.T, out string) {
 	if _, err := results.Read(filepath.Join(out, experiment.ResultsFile)); err != nil && !os.IsNotExist(err) {
 		t.Errorf("results.json: %v", err)
 	}
-	for _, name := range []string{experiment.SummaryFile, "report.md", "report.html"} {
-		b, err := os.ReadFile(filepath.Join(out, name))
+	if b, err := os.ReadFile(filepath.Join(out, experiment.SummaryFile)); err == nil {
+		var s results.Summary
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Errorf("%s: %v", experiment.SummaryFile, err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "report.md")); err == nil && !strings.Contains(string(b), "Appendix B. Inputs") {
+		t.Error("report.md is incomplete (no last section)")
+	}
+	// The page and the figures are XML (the page is XHTML-compatible): a
+	// torn file does not parse.
+	svgs, _ := filepath.Glob(filepath.Join(out, "*.svg"))
+	for _, name := range append(svgs, filepath.Join(out, "report.html")) {
+		b, err := os.ReadFile(name)
 		if os.IsNotExist(err) {
 			continue
 		}
-		if err != nil || len(b) == 0 {
-			t.Errorf("%s: %v (%d bytes)", name, err, len(b))
-		}
-		if name == "report.html" && !strings.HasSuffix(strings.TrimSpace(string(b)), "</html>") {
-			t.Errorf("report.html is incomplete")
+		if err != nil || !wellFormedXML(b) {
+			t.Errorf("%s is torn or unreadable (%v)", name, err)
 		}
 	}
 	dirs, _ := filepath.Glob(filepath.Join(out, experiment.CheckpointsDir, "*"))
@@ -109,6 +121,47 @@ func checkOutputs(t *testing.T, out string) {
 		}
 		if _, err := experiment.LoadCheckpoint(dir, mlp.Seed); err != nil {
 			t.Errorf("checkpoint %s: %v", dir, err)
+		}
+	}
+}
+
+// wellFormedXML reports whether b is one complete XML document (HTML entities
+// and void elements are tolerated, so that the report page qualifies).
+func wellFormedXML(b []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = false
+	d.AutoClose = xml.HTMLAutoClose
+	d.Entity = xml.HTMLEntity
+	depth, seen := 0, false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return seen && depth == 0
+		}
+		if err != nil {
+			return false
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+			seen = true
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+func TestWellFormedXMLDetectsTornFiles(t *testing.T) {
+	for _, name := range []string{"../../report/example/report.html", "../../report/example/fig-1-overview.svg"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !wellFormedXML(b) {
+			t.Errorf("%s: a complete file is not well formed", name)
+		}
+		if wellFormedXML(b[:len(b)/2]) {
+			t.Errorf("%s: half a file passes as well formed", name)
 		}
 	}
 }

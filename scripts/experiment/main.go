@@ -39,6 +39,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() { // after the first Ctrl-C, a second one kills as usual
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
 	stop()
 	cli.Exit("experiment", err)
@@ -139,7 +143,7 @@ func printSummary(w io.Writer, r *results.Results, outDir string) {
 	row("full", r.Models.Full.TestAccuracy, r.Models.Full.MIA, r.Models.Full.TrainSeconds)
 	row("retrain", r.Models.Retrain.TestAccuracy, r.Models.Retrain.MIA, r.Models.Retrain.TrainSeconds)
 	for _, p := range r.Models.Pruned {
-		name := fmt.Sprintf("pruned %.2f", p.Fraction)
+		name := "pruned " + strconv.FormatFloat(p.Fraction, 'g', -1, 64)
 		if p.Fraction == r.Best.Fraction {
 			name += " (best)"
 		}

@@ -23,24 +23,28 @@ func TestUsageErrors(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"-fractions", "0.1,1.5"},
-		{"-fractions", "0.1,x"},
-		{"-fractions", "0.2,0.2"},
-		{"-deletion", "last:3"},
-		{"-fisher", "squared"},
-		{"-epochs", "0"},
-		{"-batch", "-1"},
-		{"-parallel", "0"},
-		{"-out", file},
-		{"-nosuchflag"},
-		{"extra-argument"},
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-fractions", "0.1,1.5"}, "fraction 1.5 must be in (0, 1)"},
+		{[]string{"-fractions", "0.1,x"}, `-fractions: "x" is not a number`},
+		{[]string{"-fractions", "0.2,0.2"}, "duplicates"},
+		{[]string{"-deletion", "last:3"}, `unknown kind "last"`},
+		{[]string{"-fisher", "squared"}, `unknown kind "squared"`},
+		{[]string{"-epochs", "0"}, "epochs 0 must be positive"},
+		{[]string{"-batch", "-1"}, "batch size -1 must be positive"},
+		{[]string{"-parallel", "0"}, "parallel 0 must be positive"},
+		{[]string{"-out", file}, "is a file, not a directory"},
+		{[]string{"-out", filepath.Join(file, "sub")}, "cannot be created"},
+		{[]string{"-nosuchflag"}, "flag provided but not defined"},
+		{[]string{"extra-argument"}, "unexpected arguments"},
 	} {
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), &stdout, &stderr, args)
+		err := run(context.Background(), &stdout, &stderr, c.args)
 		var usage cli.UsageError
-		if !errors.As(err, &usage) {
-			t.Errorf("%q: got %v, want a usage error (exit status 2)", args, err)
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want a usage error (exit status 2) containing %q", c.args, err, c.want)
 		}
 	}
 	t.Setenv("GOMLX_BACKEND", "nosuch")
