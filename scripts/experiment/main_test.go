@@ -62,7 +62,7 @@ func TestTinyRun(t *testing.T) {
 	if err := run(context.Background(), &stdout, &stderr, args); err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"FINAL RESULTS SUMMARY", "full", "retrain", "pruned 0.20 (best)", "timings (s, wall"} {
+	for _, want := range []string{"FINAL RESULTS SUMMARY", "full", "retrain", "pruned 0.2 (best)", "timings (s, wall"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
 		}
