@@ -3,10 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
+	"html"
 	"io"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fimprune/fimprune/fimlib/results"
 )
 
 // svgFacts is what a figure's SVG holds, read with encoding/xml.
@@ -107,6 +110,13 @@ func TestFigures(t *testing.T) {
 					append([]string{"full", "retrain"}, fractionLabels(res.Config.Fractions)...),
 				}},
 				{"fig-3-fisher.svg", len(res.Fisher.Tensors), nil},
+			}
+			if res.Models.Full.MIA.ROC != nil { // real runs record ROC curves
+				want = append(want, struct {
+					name    string
+					panels  int
+					legends [][]string
+				}{"fig-4-roc.svg", 1, [][]string{append(append([]string{"full", "retrain"}, prunedLabels(res.Config.Fractions)...), "no signal (AUC 0.5)")}})
 			}
 			if len(files.Figures) != len(want) {
 				t.Fatalf("%d figures, want %d", len(files.Figures), len(want))
@@ -241,4 +251,57 @@ func TestFisherFigureWithoutPositiveScores(t *testing.T) {
 	if !bytes.Contains(files.HTML, []byte("no score &gt; 0")) {
 		t.Error("the empty tensor's panel is not labelled")
 	}
+}
+
+// TestROCFigure: results that carry ROC curves get a fourth figure with one
+// curve per model plus the diagonal; results without them get none.
+func TestROCFigure(t *testing.T) {
+	res := loadResults(t, "small.json")
+	files, err := Render(res, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files.Figures {
+		if f.Name == "fig-4-roc.svg" {
+			t.Fatal("a ROC figure without ROC data")
+		}
+	}
+	curve := &results.ROC{FPR: []float64{0, 0, 0.5, 1}, TPR: []float64{0, 0.5, 1, 1}}
+	res.Models.Full.MIA.ROC, res.Models.Retrain.MIA.ROC = curve, curve
+	for i := range res.Models.Pruned {
+		res.Models.Pruned[i].MIA.ROC = curve
+	}
+	files, err = Render(res, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roc *Figure
+	for i := range files.Figures {
+		if files.Figures[i].Name == "fig-4-roc.svg" {
+			roc = &files.Figures[i]
+		}
+	}
+	if roc == nil {
+		t.Fatal("no ROC figure")
+	}
+	want := 2 + len(res.Models.Pruned) + 1 // full, retrain, each fraction, the diagonal
+	if got := roc.panels[0].series; got != want {
+		t.Errorf("%d series, want %d", got, want)
+	}
+	for _, name := range roc.panels[0].legend {
+		if !bytes.Contains(roc.SVG, []byte(html.EscapeString(name))) {
+			t.Errorf("legend entry %q not drawn", name)
+		}
+	}
+	if !bytes.Contains(files.Markdown, []byte("fig-4-roc.svg")) {
+		t.Error("report.md does not show the ROC figure")
+	}
+}
+
+func prunedLabels(fr []float64) []string {
+	out := make([]string, len(fr))
+	for i, f := range fr {
+		out[i] = "pruned f = " + frac(f)
+	}
+	return out
 }

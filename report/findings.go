@@ -45,6 +45,9 @@ func (a *analysis) findings(m *md) {
 		}
 		items = append(items, s)
 	}
+	if t := a.tiedSentence(); t != "" {
+		items = append(items, t)
+	}
 	if len(pr) > 0 && !math.IsNaN(a.majority) {
 		before := make([]float64, len(pr))
 		var atMajority []string

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -383,5 +384,30 @@ func BenchmarkRender(b *testing.B) {
 		if _, err := Render(res, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTiedPredictions: a model with tied predictions is called out, with its
+// count and share, in section 1 and in the findings; without ties, nothing.
+func TestTiedPredictions(t *testing.T) {
+	res := loadResults(t, "small.json")
+	files, err := Render(res, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(files.Markdown, []byte("Tied predictions")) {
+		t.Fatal("tied predictions reported for results without any")
+	}
+	res.Models.Pruned[0].TiedPredictions = res.Dataset.Test / 2
+	files, err = Render(res, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(files.Markdown, []byte("**Tied predictions.**")); n != 2 {
+		t.Errorf("tied predictions reported %d times, want 2 (section 1 and findings)", n)
+	}
+	want := fmt.Sprintf("f = %s %s (50.0 %%)", frac(res.Models.Pruned[0].Fraction), count(res.Dataset.Test/2))
+	if !bytes.Contains(files.Markdown, []byte(want)) {
+		t.Errorf("report lacks %q", want)
 	}
 }

@@ -35,6 +35,7 @@ func (a *analysis) markdown(title string, figs []Figure) []byte {
 	a.layers(&m)
 	a.fisher(&m)
 	fig("fig-3-fisher.svg")
+	fig("fig-4-roc.svg")
 	a.findings(&m)
 	a.methods(&m)
 	a.appendix(&m)
@@ -184,6 +185,9 @@ func (a *analysis) performance(m *md) {
 	if !math.IsNaN(a.majority) {
 		m.p(fmt.Sprintf("For scale: always predicting the most frequent class (%s) scores %s on this test split; one standard error of a test accuracy near %s is %s points.",
 			text(a.majLabel), fixed(a.majority, 4), fixed(a.res.Models.Retrain.TestAccuracy, 2), fixed(100*accSE(a.res.Models.Retrain.TestAccuracy, a.testRows), 2)))
+	}
+	if t := a.tiedSentence(); t != "" {
+		m.p(t)
 	}
 	// Classification report of full, retrain and the best pruned model.
 	var crows [][]string
@@ -491,4 +495,39 @@ func slowerNote(x float64) string {
 		return "; below 1: slower than retraining"
 	}
 	return ""
+}
+
+// tiedSentence describes the models that give exactly equal class
+// probabilities for some test rows (results' tied_predictions), or is "".
+func (a *analysis) tiedSentence() string {
+	r := a.res
+	if a.testRows <= 0 {
+		return ""
+	}
+	var parts []string
+	share := func(n int) string { return fixed(100*float64(n)/float64(a.testRows), 1) + " %" }
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"full", r.Models.Full.TiedPredictions}, {"retrain", r.Models.Retrain.TiedPredictions}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s (%s)", c.name, count(c.n), share(c.n)))
+		}
+	}
+	for _, p := range r.Models.Pruned {
+		if p.TiedPredictions > 0 {
+			parts = append(parts, fmt.Sprintf("f = %s %s (%s)", frac(p.Fraction), count(p.TiedPredictions), share(p.TiedPredictions)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	first := "class 0"
+	if cs := r.Models.Full.Classes; len(cs) > 0 {
+		first = cs[0].Label
+	}
+	return fmt.Sprintf("**Tied predictions.** Test rows for which a model gives exactly equal class probabilities (identical logits): %s. "+
+		"The arg-max sends such rows to the first class (%s), as numpy and torch do, so they count as correct exactly when they belong to it: "+
+		"that part of the accuracy is the tie-break's, not the model's. The attack rows are affected the same way: many of them share one score.",
+		strings.Join(parts, "; "), text(first))
 }

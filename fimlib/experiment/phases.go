@@ -54,7 +54,8 @@ func (s *Session) evaluate(ev *train.Evaluator, name string) (results.Model, err
 	if err != nil {
 		return results.Model{}, err
 	}
-	m := results.Model{TestAccuracy: train.Accuracy(logp, s.d.Test.Y), Classes: classReport(logp, s.d.Test.Y)}
+	m := results.Model{TestAccuracy: train.Accuracy(logp, s.d.Test.Y), Classes: classReport(logp, s.d.Test.Y),
+		TiedPredictions: tiedRows(logp, s.d.Test.Rows())}
 	memberLogP, err := ev.LogProbabilities(s.d.Deletion)
 	if err != nil {
 		return m, err
@@ -98,6 +99,7 @@ func attack(score string, members, nonMembers []float64, bootstrap int, seed uin
 		Score: score, Members: a.Members, NonMembers: a.NonMembers,
 		BestThresholdAccuracy: a.BestThresholdAccuracy, BestThreshold: a.BestThreshold,
 		AUC: a.AUC, AUCCI95: a.AUCCI95, Advantage: a.Advantage,
+		ROC: &results.ROC{FPR: a.FPR, TPR: a.TPR},
 	}, nil
 }
 
@@ -109,6 +111,29 @@ func trueClassLogProb(logp []float32, labels []int32) []float64 {
 		out[i] = float64(logp[i*classes+int(y)])
 	}
 	return out
+}
+
+// tiedRows counts the rows of row-major log-probabilities whose largest value
+// is shared by two classes or more.
+func tiedRows(logp []float32, rows int) int {
+	classes := len(logp) / max(rows, 1)
+	tied := 0
+	for i := range rows {
+		row := logp[i*classes : (i+1)*classes]
+		best, n := row[0], 1
+		for _, v := range row[1:] {
+			switch {
+			case v > best:
+				best, n = v, 1
+			case v == best:
+				n++
+			}
+		}
+		if n > 1 {
+			tied++
+		}
+	}
+	return tied
 }
 
 // exp returns e^v for each v: probabilities from log-probabilities.
@@ -231,6 +256,7 @@ func (s *Session) pruneOne(ctx context.Context, f float64) (results.Pruned, erro
 		Fraction: f, PrunedParams: mask.PrunedTotal(), TotalParams: s.cfg.Arch.NumParams(),
 		SeedRulePrunedParams: seedMask.PrunedTotal(), SeedRuleThreshold: threshold,
 		AccuracyBeforeFinetune: beforeAcc, TestAccuracy: after.TestAccuracy, Classes: after.Classes,
+		TiedPredictions: after.TiedPredictions,
 		FinetuneSeconds: hist.Seconds, DeletionSeconds: s.res.Fisher.Seconds + pruneSecs + hist.Seconds,
 		MIA: after.MIA, MIAConfidence: after.MIAConfidence,
 		Utility: sc.Utility, Privacy: sc.Privacy, CombinedScore: sc.Combined,

@@ -47,6 +47,9 @@ type Result struct {
 	AUCCI95 [2]float64
 	// Advantage is max |TPR − FPR| over all thresholds.
 	Advantage float64
+	// FPR and TPR are the ROC curve from (0, 0) to (1, 1), one point per
+	// distinct score (member iff score ≥ cutoff), FPR ascending.
+	FPR, TPR []float64
 }
 
 // Attack scores member against non-member rows. bootstrap is the number of
@@ -69,6 +72,7 @@ func Attack(member, nonMember []float64, bootstrap int, seed uint64) (Result, er
 	for i := range tpr {
 		res.Advantage = max(res.Advantage, math.Abs(tpr[i]-fpr[i]))
 	}
+	res.FPR, res.TPR = fpr, tpr
 
 	r := rand.New(rand.NewPCG(seed, pcgStream))
 	m, n := make([]float64, len(member)), make([]float64, len(nonMember))

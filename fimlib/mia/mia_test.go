@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -129,7 +130,7 @@ func TestAttackBootstrap(t *testing.T) {
 	}
 	b, _ := Attack(member, nonMember, DefaultBootstrap, 42)
 	c, _ := Attack(member, nonMember, DefaultBootstrap, 43)
-	if a != b {
+	if !reflect.DeepEqual(a, b) {
 		t.Errorf("same seed and default count differ: %+v vs %+v", a, b)
 	}
 	if a.AUCCI95 == c.AUCCI95 {
@@ -222,5 +223,23 @@ func TestSampleNonMembers(t *testing.T) {
 		if _, err := SampleNonMembers(pool, n, 1); err == nil {
 			t.Errorf("n = %d succeeded", n)
 		}
+	}
+}
+
+// TestROCCurve: the curve runs from (0, 0) to (1, 1) with FPR ascending, and
+// integrating it gives the reported AUC; on a hand-made example it is the
+// expected staircase.
+func TestROCCurve(t *testing.T) {
+	a, err := Attack([]float64{3, 2}, []float64{1, 2.5}, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cutoffs 3, 2.5, 2, 1: (FPR, TPR) = (0, ½), (½, ½), (½, 1), (1, 1), after (0, 0).
+	wantFPR, wantTPR := []float64{0, 0, 0.5, 0.5, 1}, []float64{0, 0.5, 0.5, 1, 1}
+	if !reflect.DeepEqual(a.FPR, wantFPR) || !reflect.DeepEqual(a.TPR, wantTPR) {
+		t.Fatalf("ROC = %v / %v, want %v / %v", a.FPR, a.TPR, wantFPR, wantTPR)
+	}
+	if a.AUC != 0.75 {
+		t.Errorf("AUC %v, want 0.75 (3 of 4 member/non-member pairs ordered)", a.AUC)
 	}
 }

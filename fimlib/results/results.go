@@ -125,14 +125,18 @@ type Models struct {
 
 // Model is a model trained from scratch.
 type Model struct {
-	TestAccuracy  float64       `json:"test_accuracy"`
-	Classes       []ClassReport `json:"classes"`
-	Epochs        int           `json:"epochs"`
-	BestEpoch     int           `json:"best_epoch"`
-	TrainSeconds  float64       `json:"train_seconds"`
-	MIA           MIA           `json:"mia"`            // loss-score attack (the seed's)
-	MIAConfidence MIA           `json:"mia_confidence"` // confidence-score attack
-	Checkpoint    string        `json:"checkpoint"`     // directory, relative to results.json
+	TestAccuracy float64       `json:"test_accuracy"`
+	Classes      []ClassReport `json:"classes"`
+	// TiedPredictions counts test rows whose class probabilities are exactly
+	// equal; the arg-max then picks class 0, as numpy and torch do, so
+	// those rows' accuracy is the tie-break's, not the model's.
+	TiedPredictions int     `json:"tied_predictions"`
+	Epochs          int     `json:"epochs"`
+	BestEpoch       int     `json:"best_epoch"`
+	TrainSeconds    float64 `json:"train_seconds"`
+	MIA             MIA     `json:"mia"`            // loss-score attack (the seed's)
+	MIAConfidence   MIA     `json:"mia_confidence"` // confidence-score attack
+	Checkpoint      string  `json:"checkpoint"`     // directory, relative to results.json
 }
 
 // Pruned is one Fisher-pruned and fine-tuned model.
@@ -145,6 +149,7 @@ type Pruned struct {
 	AccuracyBeforeFinetune float64       `json:"accuracy_before_finetune"`
 	TestAccuracy           float64       `json:"test_accuracy"`
 	Classes                []ClassReport `json:"classes"`
+	TiedPredictions        int           `json:"tied_predictions"` // as in Model
 	FinetuneSeconds        float64       `json:"finetune_seconds"`
 	// DeletionSeconds is the cost of this deletion: Fisher + pruning + fine-tuning.
 	DeletionSeconds float64      `json:"deletion_seconds"`
@@ -184,6 +189,15 @@ type MIA struct {
 	AUC                   float64    `json:"auc"`
 	AUCCI95               [2]float64 `json:"auc_ci95"`
 	Advantage             float64    `json:"advantage"` // max |TPR − FPR|
+	// ROC is the attack's ROC curve (absent in files that do not carry it).
+	ROC *ROC `json:"roc,omitempty"`
+}
+
+// ROC is a ROC curve: points from (0, 0) to (1, 1) with FPR ascending, one
+// per distinct score (member iff score ≥ cutoff).
+type ROC struct {
+	FPR []float64 `json:"fpr"`
+	TPR []float64 `json:"tpr"`
 }
 
 // Fisher describes the Fisher scores used for pruning.

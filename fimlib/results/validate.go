@@ -424,10 +424,45 @@ func (v *validator) mia(r *Results, path string, m *MIA) {
 	v.unit(path+".auc", m.AUC)
 	v.interval(path+".auc_ci95", m.AUCCI95)
 	v.unit(path+".advantage", m.Advantage)
+	if m.ROC != nil {
+		v.roc(path+".roc", m)
+	}
+}
+
+// roc checks a ROC curve: as many TPR as FPR values (at most one point per
+// scored row, plus the origin), each in [0, 1], both non-decreasing, from
+// (0, 0) to (1, 1).
+func (v *validator) roc(path string, m *MIA) {
+	c := m.ROC
+	n := len(c.FPR)
+	if len(c.TPR) != n {
+		v.fail(path+".tpr", "%d points, want as many as fpr (%d)", len(c.TPR), n)
+		return
+	}
+	if n < 2 {
+		v.fail(path+".fpr", "%d points, want at least (0, 0) and (1, 1)", n)
+		return
+	}
+	if rows := m.Members + m.NonMembers; rows >= 0 && n > rows+1 {
+		v.fail(path+".fpr", "%d points, want at most members + non_members + 1 (%d)", n, rows+1)
+		return
+	}
+	for i := range n {
+		v.unit(fmt.Sprintf("%s.fpr[%d]", path, i), c.FPR[i])
+		v.unit(fmt.Sprintf("%s.tpr[%d]", path, i), c.TPR[i])
+		if i > 0 && (c.FPR[i] < c.FPR[i-1] || c.TPR[i] < c.TPR[i-1]) {
+			v.fail(fmt.Sprintf("%s.fpr[%d]", path, i), "the curve goes back, want fpr and tpr non-decreasing")
+		}
+	}
+	if c.FPR[0] != 0 || c.TPR[0] != 0 || c.FPR[n-1] != 1 || c.TPR[n-1] != 1 {
+		v.fail(path, "runs from (%s, %s) to (%s, %s), want (0, 0) to (1, 1)", num(c.FPR[0]), num(c.TPR[0]), num(c.FPR[n-1]), num(c.TPR[n-1]))
+	}
 }
 
 func (v *validator) model(r *Results, path string, m *Model) {
 	v.unit(path+".test_accuracy", m.TestAccuracy)
+	v.count(path+".tied_predictions", m.TiedPredictions)
+	v.atMost(path+".tied_predictions", m.TiedPredictions, "dataset.test", r.Dataset.Test)
 	v.classes(r, path+".classes", m.Classes)
 	v.count(path+".epochs", m.Epochs)
 	v.count(path+".best_epoch", m.BestEpoch)
@@ -463,6 +498,8 @@ func (v *validator) pruned(r *Results) {
 		v.nonNeg(path+".seed_rule_threshold", p.SeedRuleThreshold, "Fisher score")
 		v.unit(path+".accuracy_before_finetune", p.AccuracyBeforeFinetune)
 		v.unit(path+".test_accuracy", p.TestAccuracy)
+		v.count(path+".tied_predictions", p.TiedPredictions)
+		v.atMost(path+".tied_predictions", p.TiedPredictions, "dataset.test", r.Dataset.Test)
 		v.classes(r, path+".classes", p.Classes)
 		v.seconds(path+".finetune_seconds", p.FinetuneSeconds)
 		v.seconds(path+".deletion_seconds", p.DeletionSeconds)

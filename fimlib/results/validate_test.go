@@ -64,6 +64,15 @@ func TestValidate(t *testing.T) {
 		{"models.pruned[0].mia_confidence.auc_ci95[1]", "[0, 1]", func(r *results.Results) { r.Models.Pruned[0].MIAConfidence.AUCCI95[1] = 1.01 }},
 		{"models.retrain.mia.auc_ci95[0]", "[0, 1]", func(r *results.Results) { r.Models.Retrain.MIA.AUCCI95[0] = -0.01 }},
 
+		// ROC curves.
+		{"models.full.mia.roc.tpr", "as many as fpr", func(r *results.Results) { r.Models.Full.MIA.ROC.TPR = r.Models.Full.MIA.ROC.TPR[:2] }},
+		{"models.full.mia.roc.fpr[2]", "non-decreasing", func(r *results.Results) { r.Models.Full.MIA.ROC.FPR[2] = 0; r.Models.Full.MIA.ROC.FPR[1] = 0.4 }},
+		{"models.full.mia.roc", "want (0, 0) to (1, 1)", func(r *results.Results) { r.Models.Full.MIA.ROC.TPR[3] = 0.9; r.Models.Full.MIA.ROC.TPR[2] = 0.9 }},
+		{"models.full.mia.roc.fpr", "at most members + non_members + 1", func(r *results.Results) {
+			r.Models.Full.MIA.ROC = &results.ROC{FPR: []float64{0, 0, 0, 0, 0, 0.5, 1}, TPR: []float64{0, 0, 0, 0, 0.5, 1, 1}}
+		}},
+		{"models.full.mia.roc.tpr[1]", "[0, 1]", func(r *results.Results) { r.Models.Full.MIA.ROC.TPR[1] = -0.5 }},
+
 		// Pruning fractions.
 		{"config.fractions[1]", "(0, 1)", func(r *results.Results) { r.Config.Fractions[1] = 1 }},
 		{"config.fractions[0]", "(0, 1)", func(r *results.Results) { r.Config.Fractions[0] = 0 }},
