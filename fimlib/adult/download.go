@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -246,15 +248,11 @@ func fetch(client *http.Client, url string, limit int64, progress io.Writer) ([]
 	return buf.Bytes(), nil
 }
 
-// isTerminal reports whether w is a character device such as a terminal,
-// using only os so as not to depend on x/term.
+// isTerminal reports whether w is a terminal (the same test as the
+// training progress bars, fimlib/train).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 type stagedFile struct {
