@@ -177,26 +177,36 @@ func (a Arch) Forward(store *model.Store, x *Node) Pass {
 			p.Logits = z
 			break
 		}
-		h = reluDropout(store, z, a.Dropout)
+		h = ReLUDropout(store, z, a.Dropout)
 	}
 	return p
 }
 
 // Loss is the per-example softmax cross-entropy of logits ([batch, classes])
-// for integer labels ([batch], int32): −log softmax(logits)[label].
+// for integer labels ([batch], int32): −log softmax(logits)[label]. Leading
+// axes may be added to both (e.g. [models, batch, classes] with [models, batch]).
 func Loss(logits, labels *Node) *Node {
-	classes := logits.Shape().Dimensions[1]
+	classes := logits.Shape().Dimensions[logits.Rank()-1]
 	oneHot := OneHot(labels, classes, dtypes.Float32)
 	return Neg(ReduceSum(Mul(oneHot, LogSoftmax(logits, -1)), -1))
 }
 
-// reluDropout is ReLU followed, in training graphs, by inverted dropout
+// ReLUDropout is ReLU followed, in training graphs, by inverted dropout
 // (keep with probability 1−rate, scale kept values by 1/(1−rate), as
-// torch.nn.Dropout). Both are one multiplication by a mask that carries no
-// gradient: gomlx's Max-based ReLU and Where-based dropout cost several
+// torch.nn.Dropout): z ∘ [ReLUDropoutMask].
+func ReLUDropout(store *model.Store, z *Node, rate float64) *Node {
+	return Mul(z, ReLUDropoutMask(store, z, rate))
+}
+
+// ReLUDropoutMask is the factor by which ReLU and dropout multiply z: 0 where
+// z ≤ 0 or the unit is dropped, else 1/(1−rate) in training graphs and 1
+// otherwise. It carries no gradient, so the backward pass multiplies by the
+// same mask: gomlx's Max-based ReLU and Where-based dropout cost several
 // element-wise passes each in the backward pass, and at batch 64 those passes
-// dominate a training step.
-func reluDropout(store *model.Store, z *Node, rate float64) *Node {
+// dominate a training step. The random draws come from store's stream, so a
+// store seed fixes them; z may have any shape (package train's ensembles
+// pass [models, width, batch]).
+func ReLUDropoutMask(store *model.Store, z *Node, rate float64) *Node {
 	g := z.Graph()
 	zero := ScalarZero(g, z.DType())
 	keep := GreaterThan(z, zero)
@@ -206,8 +216,7 @@ func reluDropout(store *model.Store, z *Node, rate float64) *Node {
 		keep = LogicalAnd(keep, GreaterThan(rnd, Scalar(g, z.DType(), rate)))
 		scale = 1 / (1 - rate)
 	}
-	mask := StopGradient(Where(keep, Scalar(g, z.DType(), scale), ZerosLike(z)))
-	return Mul(z, mask)
+	return StopGradient(Where(keep, Scalar(g, z.DType(), scale), ZerosLike(z)))
 }
 
 func clone(v []float32) []float32 { return append([]float32(nil), v...) }

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -57,5 +59,64 @@ func BenchmarkEpochPair(b *testing.B) {
 			})
 		}
 		wg.Wait()
+	}
+}
+
+// BenchmarkEnsembleEpoch measures one epoch of the seed recipe for K models
+// trained together by FitEnsemble, on the same synthetic rows as
+// BenchmarkEpoch. Divide by K for the cost per model-epoch.
+func BenchmarkEnsembleEpoch(b *testing.B) {
+	be, err := newBackendB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := blobs(28941, 96, 1)
+	cfg := SeedFineTune
+	cfg.MaxEpochs = 1
+	for _, k := range []int{1, 2, 4, 16, 64} {
+		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) {
+			members := make([]Member, k)
+			for m := range members {
+				members[m] = Member{Name: "m", Init: mlp.Seed.Init(uint64(m)), Seed: uint64(m)}
+			}
+			for range b.N {
+				if _, err := FitEnsemble(context.Background(), be, mlp.Seed, d, nil, cfg, 1, members); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*k), "s/model-epoch")
+		})
+	}
+}
+
+// BenchmarkEnsembleEpochPair runs two ensembles of K models concurrently,
+// one epoch each (2K models in all).
+func BenchmarkEnsembleEpochPair(b *testing.B) {
+	be, err := newBackendB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := blobs(28941, 96, 1)
+	cfg := SeedFineTune
+	cfg.MaxEpochs = 1
+	for _, k := range []int{1, 2, 8, 32} {
+		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) {
+			members := make([]Member, k)
+			for m := range members {
+				members[m] = Member{Name: "m", Init: mlp.Seed.Init(uint64(m)), Seed: uint64(m)}
+			}
+			for range b.N {
+				var wg sync.WaitGroup
+				for range 2 {
+					wg.Go(func() {
+						if _, err := FitEnsemble(context.Background(), be, mlp.Seed, d, nil, cfg, 1, members); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*2*k), "s/model-epoch")
+		})
 	}
 }

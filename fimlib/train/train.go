@@ -2,8 +2,10 @@
 // reshuffled every epoch, early stopping on validation loss with the best
 // weights restored, and an optional pruning mask enforced inside every step.
 //
-// Entry points: [Fit] / [FitContext] (training) and [Evaluator] (class
-// log-probabilities, mean loss) with [Accuracy].
+// Entry points: [Fit] / [FitContext] (training one model), [FitEnsemble]
+// (training K models together in one graph: shadow models, several pruned
+// fine-tunes) and [Evaluator] (class log-probabilities, mean loss) with
+// [Accuracy].
 //
 // Every batch has exactly BatchSize rows so that one compiled graph serves the
 // whole run: the last, short batch of an epoch is padded with rows of weight 0,

@@ -1,0 +1,293 @@
+package train
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/fimprune/fimprune/fimlib/mlp"
+)
+
+// maxRelDiff is max |a−b| / (max |b| + 1e-6) over all parameters.
+func maxRelDiff(a, b []mlp.Tensor) float64 {
+	var diff, scale float64
+	for i := range a {
+		for j := range a[i].Values {
+			diff = max(diff, math.Abs(float64(a[i].Values[j]-b[i].Values[j])))
+			scale = max(scale, math.Abs(float64(b[i].Values[j])))
+		}
+	}
+	return diff / (scale + 1e-6)
+}
+
+// TestEnsembleOfOneMatchesFit checks the batched path against the
+// single-model path: same initialisation, shuffling and early stopping must
+// give the same weights up to float rounding and the same history. Dropout
+// is off: the ensemble draws its masks in its own ([K, width, batch]) layout,
+// so with dropout the two paths see different (equally distributed) draws;
+// TestEnsembleMatchesFitStatistically covers that case.
+func TestEnsembleOfOneMatchesFit(t *testing.T) {
+	b := newBackend(t)
+	smallArch := smallArch
+	smallArch.Dropout = 0
+	trainData, val := split(blobs(700, 6, 11), 500)
+	cfg := Seed
+	cfg.MaxEpochs = 12
+	cfg.Patience = 3
+	cfg.Seed = 4
+	store, err := mlp.NewStore(smallArch.Init(3), 77)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist, err := Fit(b, store, smallArch, trainData, &val, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := smallArch.ReadParams(store)
+
+	res, err := FitEnsemble(context.Background(), b, smallArch, trainData, &val, cfg, 77,
+		[]Member{{Name: "only", Init: smallArch.Init(3), Seed: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res[0]
+	if d := maxRelDiff(got.Params, want); d > 1e-5 {
+		t.Errorf("ensemble of one differs from Fit: max relative difference %.3g", d)
+	}
+	if got.History.Epochs != hist.Epochs || got.History.BestEpoch != hist.BestEpoch {
+		t.Errorf("ensemble ran %d epochs (best %d), Fit %d (best %d)", got.History.Epochs, got.History.BestEpoch, hist.Epochs, hist.BestEpoch)
+	}
+	for i := range min(len(hist.ValLoss), len(got.History.ValLoss)) {
+		if d := math.Abs(hist.ValLoss[i] - got.History.ValLoss[i]); d > 1e-4 {
+			t.Errorf("epoch %d: validation loss %.6f, Fit %.6f", i+1, got.History.ValLoss[i], hist.ValLoss[i])
+		}
+	}
+}
+
+// TestEnsembleMembersAreIndependent trains a member alone and next to others
+// that see different rows, stop at different times and use another learning
+// rate: without dropout (the only shared stream) its result must not change.
+func TestEnsembleMembersAreIndependent(t *testing.T) {
+	b := newBackend(t)
+	arch := smallArch
+	arch.Dropout = 0
+	trainData, val := split(blobs(700, 6, 12), 500)
+	cfg := Seed
+	cfg.MaxEpochs = 10
+	cfg.Patience = 2
+	cfg.LearningRate = 1e-2
+	subset := make([]float32, trainData.Rows())
+	for i := range subset {
+		if i%3 != 0 {
+			subset[i] = 1
+		}
+	}
+	target := Member{Name: "subset", Init: arch.Init(1), Seed: 1, RowWeights: subset}
+	alone, err := FitEnsemble(context.Background(), b, arch, trainData, &val, cfg, 1, []Member{target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	others := []Member{
+		{Name: "all rows", Init: arch.Init(2), Seed: 2},
+		target,
+		{Name: "slow", Init: arch.Init(3), Seed: 3, LearningRate: 1e-4},
+	}
+	together, err := FitEnsemble(context.Background(), b, arch, trainData, &val, cfg, 1, others)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxRelDiff(together[1].Params, alone[0].Params); d > 1e-5 {
+		t.Errorf("member changed when trained with others: max relative difference %.3g", d)
+	}
+	if together[1].History.Epochs != alone[0].History.Epochs {
+		t.Errorf("member ran %d epochs with others, %d alone", together[1].History.Epochs, alone[0].History.Epochs)
+	}
+	if maxRelDiff(together[0].Params, together[1].Params) == 0 {
+		t.Error("different members ended with identical weights")
+	}
+}
+
+// TestEnsembleRowWeightZeroIsNeverSeen checks that a member never learns
+// from rows of weight 0: with labels flipped on those rows, its weights equal
+// those of a member trained on the data without them.
+func TestEnsembleRowWeightZeroIsNeverSeen(t *testing.T) {
+	b := newBackend(t)
+	arch := smallArch
+	arch.Dropout = 0
+	d := blobs(400, 6, 13)
+	keepRows := Data{Features: d.Features}
+	weights := make([]float32, d.Rows())
+	poisoned := Data{Features: d.Features, X: append([]float32(nil), d.X...), Y: append([]int32(nil), d.Y...)}
+	for i := range weights {
+		if i%4 == 0 {
+			poisoned.Y[i] = 1 - poisoned.Y[i]
+			continue
+		}
+		weights[i] = 1
+		keepRows.X = append(keepRows.X, d.X[i*d.Features:(i+1)*d.Features]...)
+		keepRows.Y = append(keepRows.Y, d.Y[i])
+	}
+	cfg := SeedFineTune
+	cfg.MaxEpochs = 3
+	cfg.LearningRate = 1e-2
+	// The weighted member draws its permutation over the kept rows in order,
+	// so the same seed gives the same batches as training on keepRows.
+	a, err := FitEnsemble(context.Background(), b, arch, poisoned, nil, cfg, 1, []Member{{Name: "weighted", Init: arch.Init(5), Seed: 5, RowWeights: weights}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := FitEnsemble(context.Background(), b, arch, keepRows, nil, cfg, 1, []Member{{Name: "subset", Init: arch.Init(5), Seed: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dd := maxRelDiff(a[0].Params, c[0].Params); dd > 1e-5 {
+		t.Errorf("weight-0 rows influenced training: max relative difference %.3g", dd)
+	}
+}
+
+func TestEnsembleMasksStayZero(t *testing.T) {
+	b := newBackend(t)
+	d := blobs(300, 6, 14)
+	rng := rand.New(rand.NewPCG(9, 9))
+	var members []Member
+	for m := range 3 {
+		params := smallArch.Init(uint64(m))
+		var mask []mlp.Tensor
+		for i := range params {
+			if m == 2 && i%2 == 1 {
+				continue // member 2 leaves the biases unmasked
+			}
+			keep := make([]float32, len(params[i].Values))
+			for j := range keep {
+				if rng.IntN(3) > 0 {
+					keep[j] = 1
+				} else {
+					params[i].Values[j] = 0
+				}
+			}
+			mask = append(mask, mlp.Tensor{Name: params[i].Name, Shape: params[i].Shape, Values: keep})
+		}
+		members = append(members, Member{Name: "m", Init: params, Seed: uint64(m), Mask: mask})
+	}
+	cfg := SeedFineTune
+	cfg.MaxEpochs = 2
+	cfg.LearningRate = 1e-2
+	res, err := FitEnsemble(context.Background(), b, smallArch, d, nil, cfg, 3, members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, r := range res {
+		moved := 0
+		for _, mt := range members[m].Mask {
+			var p mlp.Tensor
+			for _, q := range r.Params {
+				if q.Name == mt.Name {
+					p = q
+				}
+			}
+			for j, keep := range mt.Values {
+				if keep == 0 && p.Values[j] != 0 {
+					t.Fatalf("member %d: %s[%d] = %g, masked weights must be exactly 0", m, p.Name, j, p.Values[j])
+				}
+				if keep == 1 && p.Values[j] != members[m].Init[indexOf(members[m].Init, p.Name)].Values[j] {
+					moved++
+				}
+			}
+		}
+		if moved == 0 {
+			t.Errorf("member %d: no kept weight moved", m)
+		}
+	}
+}
+
+func indexOf(ts []mlp.Tensor, name string) int {
+	for i, t := range ts {
+		if t.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestEnsembleRejectsBadMembers(t *testing.T) {
+	b := newBackend(t)
+	d := blobs(50, 6, 1)
+	cfg := SeedFineTune
+	cfg.MaxEpochs = 1
+	cases := map[string][]Member{
+		"no member":           nil,
+		"wrong init":          {{Name: "x", Init: mlp.Seed.Init(1)}},
+		"short row weights":   {{Name: "x", Init: smallArch.Init(1), RowWeights: make([]float32, 3)}},
+		"all rows weight 0":   {{Name: "x", Init: smallArch.Init(1), RowWeights: make([]float32, 50)}},
+		"unknown mask":        {{Name: "x", Init: smallArch.Init(1), Mask: []mlp.Tensor{{Name: "/nope", Values: []float32{1}}}}},
+		"negative row weight": {{Name: "x", Init: smallArch.Init(1), RowWeights: append(make([]float32, 49), -1)}},
+	}
+	for name, members := range cases {
+		if _, err := FitEnsemble(context.Background(), b, smallArch, d, nil, cfg, 1, members); err == nil {
+			t.Errorf("%s: no error", name)
+		} else if !strings.HasPrefix(err.Error(), "train: ") {
+			t.Errorf("%s: error %q lacks the package prefix", name, err)
+		}
+	}
+}
+
+// TestEnsembleMatchesFitStatistically trains the same seeds with dropout on
+// alone (Fit) and together (one ensemble): the draws differ, so the weights
+// do, but the validation accuracy must agree within the noise across seeds.
+func TestEnsembleMatchesFitStatistically(t *testing.T) {
+	b := newBackend(t)
+	trainData, val := split(blobs(1500, 6, 21), 1000)
+	cfg := Seed
+	cfg.MaxEpochs = 15
+	cfg.Patience = 3
+	const seeds = 6
+	var members []Member
+	var alone []float64
+	for s := range uint64(seeds) {
+		_, _, acc := fit(t, b, 100+s, cfg, trainData, val)
+		alone = append(alone, acc)
+		members = append(members, Member{Name: "m", Init: smallArch.Init(100 + s), Seed: 100 + s})
+	}
+	res, err := FitEnsemble(context.Background(), b, smallArch, trainData, &val, cfg, 100, members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var together []float64
+	for _, r := range res {
+		store, err := mlp.NewStore(r.Params, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := NewEvaluator(b, store, smallArch)
+		probs, err := ev.Probabilities(val)
+		ev.Finalize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		together = append(together, Accuracy(probs, val.Y))
+	}
+	ma, sa := meanSD(alone)
+	mt, st := meanSD(together)
+	// Difference of two means of `seeds` runs, plus one validation row's worth.
+	tol := 3*math.Sqrt((sa*sa+st*st)/seeds) + 1.0/float64(val.Rows())
+	if math.Abs(ma-mt) > tol {
+		t.Errorf("mean validation accuracy alone %.4f (sd %.4f), in an ensemble %.4f (sd %.4f): differ by more than %.4f", ma, sa, mt, st, tol)
+	}
+	t.Logf("validation accuracy alone %.4f ± %.4f, in an ensemble %.4f ± %.4f (mean ± sd over %d seeds)", ma, sa, mt, st, seeds)
+	if mt < 0.75 {
+		t.Errorf("ensemble members reach only %.3f on an easy problem", mt)
+	}
+}
+
+func meanSD(v []float64) (mean, sd float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	for _, x := range v {
+		sd += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(sd / float64(len(v)-1))
+}
