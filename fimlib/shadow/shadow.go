@@ -1,0 +1,144 @@
+// Package shadow trains the shadow models of a likelihood-ratio membership
+// attack (LiRA, Carlini et al., IEEE S&P 2022): K models of one recipe, each
+// on a random half of a pool of rows, so that every row has shadows that
+// trained on it (IN) and shadows that did not (OUT).
+//
+// The design is the balanced one of the LiRA code: every row is IN for
+// exactly half of the shadows, chosen at random per row, so that each row's
+// IN and OUT statistics rest on the same number of models. The shadows train
+// together in ensembles ([train.FitEnsemble]), a row's absence being a
+// per-example weight of 0.
+//
+// Entry points: [Inclusion], [Train], [Set.LogProbabilities].
+package shadow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/train"
+	"github.com/gomlx/compute"
+)
+
+// Config describes a set of shadow models.
+type Config struct {
+	Models int    // K: even, ≥ 2
+	Seed   uint64 // inclusion, initialisation, shuffling and dropout
+	Arch   mlp.Arch
+	Train  train.Config // each shadow's recipe (the seed's: train.Seed)
+	// PerGraph is the most shadows trained in one ensemble graph (0: all).
+	// Larger ensembles amortise more per-step overhead and use more memory.
+	PerGraph int
+}
+
+// Validate reports an unusable configuration.
+func (c Config) Validate() error {
+	if c.Models < 2 || c.Models%2 != 0 {
+		return fmt.Errorf("shadow: models %d must be even and at least 2", c.Models)
+	}
+	if c.PerGraph < 0 {
+		return fmt.Errorf("shadow: models per graph %d must not be negative", c.PerGraph)
+	}
+	if err := c.Arch.Validate(); err != nil {
+		return err
+	}
+	return c.Train.Validate()
+}
+
+// Set is a trained set of shadow models.
+type Set struct {
+	Arch mlp.Arch
+	// In[k][i] reports whether shadow k trained on pool row i.
+	In      [][]bool
+	Params  [][]mlp.Tensor // per shadow
+	History []train.History
+	Seconds float64 // wall time of Train
+}
+
+// Inclusion returns a models × rows matrix in which every row is true for
+// exactly models/2 models, drawn at random (fixed by seed) per row.
+func Inclusion(models, rows int, seed uint64) [][]bool {
+	rng := rand.New(rand.NewPCG(seed, 0x11a))
+	in := make([][]bool, models)
+	for k := range in {
+		in[k] = make([]bool, rows)
+	}
+	for i := 0; i < rows; i++ {
+		for _, k := range rng.Perm(models)[:models/2] {
+			in[k][i] = true
+		}
+	}
+	return in
+}
+
+// Train trains cfg.Models shadows on random halves of pool (see
+// [Inclusion]), using val for early stopping when the recipe asks for it.
+// progress, if not nil, reports each ensemble's epochs.
+func Train(ctx context.Context, backend compute.Backend, pool train.Data, val *train.Data, cfg Config, progress *train.Progress) (*Set, error) {
+	start := time.Now()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := pool.Check(); err != nil {
+		return nil, err
+	}
+	if pool.Rows() < 2 {
+		return nil, errors.New("shadow: the pool needs at least 2 rows")
+	}
+	set := &Set{Arch: cfg.Arch, In: Inclusion(cfg.Models, pool.Rows(), cfg.Seed)}
+	per := cfg.PerGraph
+	if per == 0 {
+		per = cfg.Models
+	}
+	for lo := 0; lo < cfg.Models; lo += per {
+		hi := min(lo+per, cfg.Models)
+		members := make([]train.Member, 0, hi-lo)
+		for k := lo; k < hi; k++ {
+			w := make([]float32, pool.Rows())
+			for i, in := range set.In[k] {
+				if in {
+					w[i] = 1
+				}
+			}
+			seed := cfg.Seed ^ (uint64(k+1) * 0x9e3779b97f4a7c15)
+			members = append(members, train.Member{Name: fmt.Sprintf("shadow-%d", k), Init: cfg.Arch.Init(seed), Seed: seed, RowWeights: w})
+		}
+		tc := cfg.Train
+		tc.Name = fmt.Sprintf("shadows %d–%d of %d", lo+1, hi, cfg.Models)
+		tc.Progress = progress
+		res, err := train.FitEnsemble(ctx, backend, cfg.Arch, pool, val, tc, int64(cfg.Seed)+int64(lo), members)
+		if err != nil {
+			return nil, fmt.Errorf("shadow: %w", err)
+		}
+		for _, r := range res {
+			set.Params = append(set.Params, r.Params)
+			set.History = append(set.History, r.History)
+		}
+	}
+	set.Seconds = time.Since(start).Seconds()
+	return set, nil
+}
+
+// LogProbabilities returns, per shadow, the row-major [rows, classes] class
+// log-probabilities of d (dropout off).
+func (s *Set) LogProbabilities(backend compute.Backend, d train.Data) ([][]float32, error) {
+	out := make([][]float32, len(s.Params))
+	for k, params := range s.Params {
+		store, err := mlp.NewStore(params, 0)
+		if err != nil {
+			return nil, err
+		}
+		ev := train.NewEvaluator(backend, store, s.Arch)
+		out[k], err = ev.LogProbabilities(d)
+		ev.Finalize()
+		store.Finalize()
+		if err != nil {
+			return nil, fmt.Errorf("shadow %d: %w", k, err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,107 @@
+package shadow
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/fimprune/fimprune/fimlib/backend"
+	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/train"
+)
+
+func TestInclusionIsBalancedAndSeeded(t *testing.T) {
+	in := Inclusion(8, 500, 3)
+	for i := 0; i < 500; i++ {
+		n := 0
+		for k := range in {
+			if in[k][i] {
+				n++
+			}
+		}
+		if n != 4 {
+			t.Fatalf("row %d is IN for %d of 8 models, want 4", i, n)
+		}
+	}
+	for k := range in {
+		n := 0
+		for _, v := range in[k] {
+			if v {
+				n++
+			}
+		}
+		if n < 200 || n > 300 { // Binomial(500, ½): sd ≈ 11
+			t.Errorf("model %d trains on %d of 500 rows, far from half", k, n)
+		}
+	}
+	if !reflect.DeepEqual(in, Inclusion(8, 500, 3)) {
+		t.Error("same seed, different inclusion")
+	}
+	if reflect.DeepEqual(in, Inclusion(8, 500, 4)) {
+		t.Error("different seeds, same inclusion")
+	}
+}
+
+// noisyRows is a problem with label noise: a model that memorises its
+// training rows has a clearly lower loss on them than on rows it never saw.
+func noisyRows(rows, features int, seed uint64) train.Data {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	d := train.Data{Features: features, X: make([]float32, rows*features), Y: make([]int32, rows)}
+	for r := range rows {
+		var s float64
+		for f := range features {
+			v := rng.NormFloat64()
+			d.X[r*features+f] = float32(v)
+			s += v
+		}
+		if s+2*rng.NormFloat64() > 0 {
+			d.Y[r] = 1
+		}
+	}
+	return d
+}
+
+func TestShadowsTrainOnTheirHalf(t *testing.T) {
+	be, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch := mlp.Arch{Inputs: 8, Hidden: []int{64, 32}, Classes: 2}
+	pool := noisyRows(200, 8, 1)
+	cfg := Config{Models: 4, Seed: 9, Arch: arch, Train: train.SeedFineTune, PerGraph: 3}
+	cfg.Train.LearningRate = 1e-2
+	cfg.Train.MaxEpochs = 60
+	set, err := Train(context.Background(), be, pool, nil, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Params) != 4 || len(set.History) != 4 || len(set.In) != 4 {
+		t.Fatalf("got %d params, %d histories, %d inclusion rows for 4 shadows", len(set.Params), len(set.History), len(set.In))
+	}
+	logp, err := set.LogProbabilities(be, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range logp {
+		var inLoss, outLoss float64
+		var nIn, nOut int
+		for i, y := range pool.Y {
+			l := -float64(logp[k][i*2+int(y)])
+			if set.In[k][i] {
+				inLoss, nIn = inLoss+l, nIn+1
+			} else {
+				outLoss, nOut = outLoss+l, nOut+1
+			}
+		}
+		inLoss /= float64(nIn)
+		outLoss /= float64(nOut)
+		if !(inLoss < 0.5*outLoss) || math.IsNaN(inLoss) {
+			t.Errorf("shadow %d: mean loss %.3f on its rows, %.3f on the others: it did not train on its half", k, inLoss, outLoss)
+		}
+	}
+	if _, err := Train(context.Background(), be, pool, nil, Config{Models: 3, Arch: arch, Train: train.SeedFineTune}, nil); err == nil {
+		t.Error("an odd number of shadows was accepted")
+	}
+}
