@@ -119,24 +119,23 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 	if err != nil {
 		return nil, err
 	}
-	defer e.finalize()
+	defer func() { e.finalize() }()
 	var eval *ensembleEval
 	if val != nil {
 		eval = newEnsembleEval(backend, e.store, arch, k, val.Rows())
-		defer eval.finalize()
+		defer func() { eval.finalize() }()
 	}
 
 	rngs := make([]*rand.Rand, k)
 	stepsOf := make([]int, k)
-	maxSteps := 0
 	for m := range members {
 		rngs[m] = rand.New(rand.NewPCG(members[m].Seed, 0x5eed))
 		stepsOf[m] = (len(rowsOf[m]) + b - 1) / b
-		maxSteps = max(maxSteps, stepsOf[m])
 	}
-	idx := make([]int32, k*b)
-	wts := make([]float32, k*b)
-	active := make([]bool, k)
+	slots := make([]int, k) // slots[s] is the member in the ensemble's slot s
+	for m := range slots {
+		slots[m] = m
+	}
 	perms := make([][]int32, k)
 	stopped := make([]bool, k)
 	best := make([][]mlp.Tensor, k)
@@ -153,41 +152,43 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 	defer func() { cfg.Progress.finish(cfg.MaxEpochs - epochsRun) }()
 	for epoch := 1; epoch <= cfg.MaxEpochs; epoch++ {
 		epochStart := time.Now()
-		for m := range members {
-			if stopped[m] {
-				continue
-			}
+		maxSteps := 0
+		for _, m := range slots {
 			perms[m] = perms[m][:0]
 			for _, j := range rngs[m].Perm(len(rowsOf[m])) {
 				perms[m] = append(perms[m], rowsOf[m][j])
 			}
 			lossSum[m] = 0
+			maxSteps = max(maxSteps, stepsOf[m])
 		}
-		for s := 0; s < maxSteps; s++ {
+		idx := make([]int32, len(slots)*b)
+		wts := make([]float32, len(slots)*b)
+		active := make([]bool, len(slots))
+		for st := 0; st < maxSteps; st++ {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("train %s: epoch %d: %w", cfg.Name, epoch, err)
 			}
-			lo := s * b
-			for m := range members {
-				active[m] = !stopped[m] && s < stepsOf[m]
+			lo := st * b
+			for slot, m := range slots {
+				active[slot] = st < stepsOf[m]
 				for i := 0; i < b; i++ {
 					row, w := int32(0), float32(0) // padding: any row, weight 0
-					if active[m] && lo+i < len(perms[m]) {
+					if active[slot] && lo+i < len(perms[m]) {
 						row, w = perms[m][lo+i], 1
 						if members[m].RowWeights != nil {
 							w = members[m].RowWeights[row]
 						}
 					}
-					idx[m*b+i], wts[m*b+i] = row, w
+					idx[slot*b+i], wts[slot*b+i] = row, w
 				}
 			}
 			losses, err := e.step(idx, wts, active)
 			if err != nil {
 				return nil, fmt.Errorf("train %s: epoch %d: %w", cfg.Name, epoch, err)
 			}
-			for m := range members {
-				if active[m] {
-					lossSum[m] += float64(losses[m]) * float64(min(b, len(perms[m])-lo))
+			for slot, m := range slots {
+				if active[slot] {
+					lossSum[m] += float64(losses[slot]) * float64(min(b, len(perms[m])-lo))
 				}
 			}
 		}
@@ -198,67 +199,87 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 				return nil, fmt.Errorf("train %s: validation: %w", cfg.Name, err)
 			}
 		}
-		line := EpochLine{Name: cfg.Name, Epoch: epoch, MaxEpochs: cfg.MaxEpochs, ValLoss: math.NaN()}
-		training, improved := 0, false
-		var meanTrain, meanVal float64
-		for m := range members {
+		line := EpochLine{Name: cfg.Name, Epoch: epoch, MaxEpochs: cfg.MaxEpochs, TrainLoss: 0, ValLoss: math.NaN()}
+		var improved []int // slots whose member has a new best epoch
+		var meanVal float64
+		training := 0
+		for _, m := range slots {
+			if !stopped[m] {
+				training++
+			}
+		}
+		for slot, m := range slots {
 			if stopped[m] {
-				continue
+				continue // stopped at an earlier epoch; still in the graph until the next compaction
 			}
 			h := &results[m].History
 			h.Epochs = epoch
 			h.TrainLoss = append(h.TrainLoss, lossSum[m]/float64(len(perms[m])))
-			meanTrain += lossSum[m] / float64(len(perms[m]))
-			training++
+			line.TrainLoss += h.TrainLoss[len(h.TrainLoss)-1] / float64(training)
 			if vls == nil {
 				continue
 			}
-			h.ValLoss = append(h.ValLoss, vls[m])
-			meanVal += vls[m]
-			if cfg.Patience > 0 {
-				if vls[m] < bestLoss[m] {
-					bestLoss[m], sinceBest[m], h.BestEpoch = vls[m], 0, epoch
-					best[m], improved = nil, true // read below, once for all members
-				} else {
-					sinceBest[m]++
-				}
+			h.ValLoss = append(h.ValLoss, vls[slot])
+			meanVal += vls[slot] / float64(training)
+			if cfg.Patience == 0 {
+				continue
+			}
+			if vls[slot] < bestLoss[m] {
+				bestLoss[m], sinceBest[m], h.BestEpoch = vls[slot], 0, epoch
+				improved = append(improved, slot)
+			} else if sinceBest[m]++; sinceBest[m] >= cfg.Patience {
+				stopped[m] = true
 			}
 		}
-		if improved {
-			all, err := e.readParams()
-			if err != nil {
-				return nil, err
-			}
-			for m := range members {
-				if best[m] == nil && !stopped[m] {
-					best[m] = all[m]
-				}
-			}
-		}
-		line.TrainLoss = meanTrain / float64(training)
 		if vls != nil {
-			line.ValLoss = meanVal / float64(training)
+			line.ValLoss = meanVal
+		}
+		if len(improved) > 0 {
+			all := e.readParams()
+			for _, slot := range improved {
+				best[slots[slot]] = all[slot]
+			}
 		}
 		line.Seconds = time.Since(epochStart).Seconds()
 		cfg.Progress.epoch(line)
-		if cfg.Patience > 0 {
-			for m := range members {
-				if sinceBest[m] >= cfg.Patience {
-					stopped[m] = true
-				}
+
+		// Members that stopped early leave the ensemble: their slots would
+		// cost a full share of every remaining step. Rebuilding the graph is
+		// cheap next to an epoch, so the ensemble shrinks as soon as a
+		// quarter of it (at least one member) has stopped.
+		var live []int
+		for slot, m := range slots {
+			if !stopped[m] {
+				live = append(live, slot)
 			}
 		}
-		if training == 0 || allTrue(stopped) {
+		if len(live) == 0 {
 			break
 		}
+		if len(slots)-len(live) >= max(1, len(slots)/4) {
+			next, err := e.subset(backend, live, dropoutSeed+int64(epoch))
+			if err != nil {
+				return nil, err
+			}
+			e.finalize()
+			e = next
+			if eval != nil {
+				eval.finalize()
+				eval = newEnsembleEval(backend, e.store, arch, len(live), val.Rows())
+			}
+			kept := make([]int, len(live))
+			for i, slot := range live {
+				kept[i] = slots[slot]
+			}
+			slots = kept
+		}
 	}
-	final, err := e.readParams()
-	if err != nil {
-		return nil, err
-	}
+	final := e.readParams()
 	secs := time.Since(start).Seconds()
+	for slot, m := range slots {
+		results[m].Params = final[slot]
+	}
 	for m := range members {
-		results[m].Params = final[m]
 		if cfg.Patience > 0 {
 			results[m].Params = best[m]
 		} else {
@@ -267,15 +288,6 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 		results[m].History.Seconds = secs
 	}
 	return results, nil
-}
-
-func allTrue(v []bool) bool {
-	for _, b := range v {
-		if !b {
-			return false
-		}
-	}
-	return true
 }
 
 // Adam's constants, as gomlx's and PyTorch's defaults.
@@ -374,17 +386,25 @@ func newEnsembleExec(backend compute.Backend, arch mlp.Arch, d Data, cfg Config,
 		e.m2 = append(e.m2, make([]float32, k*size))
 		e.masks = append(e.masks, mask)
 	}
-	e.xT = make([]float32, k*arch.Inputs*e.b)
-	e.yT = make([]float32, k*arch.Classes*e.b)
-	e.wN = make([]float32, k*e.b)
+	if err := e.compile(backend); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// compile allocates the step buffers and builds the step's graph.
+func (e *ensembleExec) compile(backend compute.Backend) error {
+	e.xT = make([]float32, e.k*e.arch.Inputs*e.b)
+	e.yT = make([]float32, e.k*e.arch.Classes*e.b)
+	e.wN = make([]float32, e.k*e.b)
 	exec, err := model.NewExec(backend, e.store, func(_ *model.Scope, in []*Node) []*Node {
 		return e.gradientGraph(in[0], in[1], in[2], in[3:])
 	})
 	if err != nil {
-		return nil, fmt.Errorf("train: building ensemble step: %w", err)
+		return fmt.Errorf("train: building ensemble step: %w", err)
 	}
 	e.exec = exec
-	return e, nil
+	return nil
 }
 
 // toInternal copies one member's parameter pi from mlp's layout into the
@@ -569,7 +589,7 @@ func (e *ensembleExec) adam(m int, w, m1, m2, grad, mask []float32) {
 }
 
 // readParams copies every member's parameters, in mlp's layout.
-func (e *ensembleExec) readParams() ([][]mlp.Tensor, error) {
+func (e *ensembleExec) readParams() [][]mlp.Tensor {
 	out := make([][]mlp.Tensor, e.k)
 	for i, name := range e.names {
 		size := len(e.params[i]) / e.k
@@ -579,7 +599,41 @@ func (e *ensembleExec) readParams() ([][]mlp.Tensor, error) {
 			out[m] = append(out[m], mlp.Tensor{Name: name, Shape: append([]int(nil), e.shape[i]...), Values: v})
 		}
 	}
-	return out, nil
+	return out
+}
+
+// subset returns a new ensemble of the members in the given slots, with
+// their parameters, Adam state and masks; its dropout stream starts afresh
+// from dropoutSeed.
+func (e *ensembleExec) subset(backend compute.Backend, slots []int, dropoutSeed int64) (*ensembleExec, error) {
+	n := &ensembleExec{store: model.NewStore(), arch: e.arch, k: len(slots), b: e.b, d: e.d, eps: e.eps,
+		names: e.names, shape: e.shape}
+	n.store.SetParam(model.ParamInitialSeed, dropoutSeed)
+	pick := func(all []float32) []float32 {
+		if all == nil {
+			return nil
+		}
+		size := len(all) / e.k
+		out := make([]float32, 0, len(slots)*size)
+		for _, s := range slots {
+			out = append(out, all[s*size:(s+1)*size]...)
+		}
+		return out
+	}
+	for i := range e.params {
+		n.params = append(n.params, pick(e.params[i]))
+		n.m1 = append(n.m1, pick(e.m1[i]))
+		n.m2 = append(n.m2, pick(e.m2[i]))
+		n.masks = append(n.masks, pick(e.masks[i]))
+	}
+	for _, s := range slots {
+		n.steps = append(n.steps, e.steps[s])
+		n.lr = append(n.lr, e.lr[s])
+	}
+	if err := n.compile(backend); err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // paramTensors returns the current parameters as graph inputs.

@@ -104,6 +104,10 @@ func TestEnsembleMembersAreIndependent(t *testing.T) {
 	if together[1].History.Epochs != alone[0].History.Epochs {
 		t.Errorf("member ran %d epochs with others, %d alone", together[1].History.Epochs, alone[0].History.Epochs)
 	}
+	ep := []int{together[0].History.Epochs, together[1].History.Epochs, together[2].History.Epochs}
+	if ep[0] == ep[1] && ep[1] == ep[2] {
+		t.Errorf("all members ran %d epochs: the test does not exercise leaving the ensemble early", ep[0])
+	}
 	if maxRelDiff(together[0].Params, together[1].Params) == 0 {
 		t.Error("different members ended with identical weights")
 	}
