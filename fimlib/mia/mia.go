@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/fimprune/fimprune/fimlib/internal/numpyq"
-
 	"gonum.org/v1/gonum/integrate"
 	"gonum.org/v1/gonum/stat"
 )
@@ -59,11 +57,9 @@ func Attack(member, nonMember []float64, bootstrap int, seed uint64) (Result, er
 	if err := check(member, nonMember); err != nil {
 		return Result{}, err
 	}
-	if bootstrap < 0 {
-		return Result{}, fmt.Errorf("mia: bootstrap must be ≥ 0, got %d", bootstrap)
-	}
-	if bootstrap == 0 {
-		bootstrap = DefaultBootstrap
+	bootstrap, err := resamples(bootstrap)
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{Members: len(member), NonMembers: len(nonMember)}
 	res.BestThresholdAccuracy, res.BestThreshold = SeedBestThresholdAccuracy(member, nonMember)
@@ -74,21 +70,12 @@ func Attack(member, nonMember []float64, bootstrap int, seed uint64) (Result, er
 	}
 	res.FPR, res.TPR = fpr, tpr
 
-	r := rand.New(rand.NewPCG(seed, pcgStream))
-	m, n := make([]float64, len(member)), make([]float64, len(nonMember))
 	aucs := make([]float64, bootstrap)
-	for b := range aucs {
-		for i := range m {
-			m[i] = member[r.IntN(len(member))]
-		}
-		for i := range n {
-			n[i] = nonMember[r.IntN(len(nonMember))]
-		}
+	resample(member, nonMember, bootstrap, seed, func(b int, m, n []float64) {
 		tpr, fpr := roc(m, n)
 		aucs[b] = integrate.Trapezoidal(fpr, tpr)
-	}
-	slices.Sort(aucs)
-	res.AUCCI95 = [2]float64{numpyq.Percentile(aucs, 2.5), numpyq.Percentile(aucs, 97.5)}
+	})
+	res.AUCCI95 = ci95(aucs)
 	return res, nil
 }
 
@@ -126,19 +113,8 @@ func SeedBestThresholdAccuracy(member, nonMember []float64) (acc, threshold floa
 			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
-	const div = seedThresholds - 1
-	delta := hi - lo
-	step := delta / div
 	acc = -1
-	for i := range seedThresholds {
-		// float64(...) keeps the multiply and add separate, as numpy does.
-		t := float64(float64(i)*step) + lo
-		if step == 0 { // numpy's branch for a step that underflows
-			t = float64(float64(i)/div*delta) + lo
-		}
-		if i == div {
-			t = hi
-		}
+	for _, t := range linspace(lo, hi, seedThresholds) {
 		correct := 0
 		for _, v := range member {
 			if v > t {
