@@ -28,6 +28,8 @@ type Member struct {
 	// RowWeights, if not nil, holds one weight per training row: the row
 	// counts with that weight in the member's loss, and a row of weight 0 is
 	// never drawn, so the member never sees it. nil means weight 1 for all.
+	// A batch's loss is Σ wᵢℓᵢ / Σ |wᵢ|, so negative weights ascend the loss
+	// on their rows (NegGrad-style forgetting) at the same scale.
 	RowWeights []float32
 	// Mask, if not nil, is a 0/1 tensor per masked parameter, enforced after
 	// every update as in [Config.Mask].
@@ -103,15 +105,15 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 			return nil, fmt.Errorf("train: member %q has %d row weights for %d rows", mem.Name, len(mem.RowWeights), n)
 		}
 		for i, w := range mem.RowWeights {
-			if w < 0 || math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+			if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
 				return nil, fmt.Errorf("train: member %q: row %d has weight %g", mem.Name, i, w)
 			}
-			if w > 0 {
+			if w != 0 {
 				rowsOf[m] = append(rowsOf[m], int32(i))
 			}
 		}
 		if len(rowsOf[m]) == 0 {
-			return nil, fmt.Errorf("train: member %q has no row of positive weight", mem.Name)
+			return nil, fmt.Errorf("train: member %q has no row of non-zero weight", mem.Name)
 		}
 	}
 
@@ -463,7 +465,7 @@ func forwardT(store *model.Store, arch mlp.Arch, hT *Node, params []*Node) (logi
 
 // gradientGraph is one step's forward and backward pass for all members. xT
 // is [K, in, batch]; yT the one-hot labels [K, classes, batch]; wN the rows'
-// weights divided by their sum per member, [K, batch] (all 0 for a member
+// weights divided by the sum of their magnitudes per member, [K, batch] (all 0 for a member
 // that sits out); params are the weights [K, out, in] and biases [K, out],
 // then the weights of layers ≥ 1 again as [K, in, out] for the backward
 // products. It returns each member's weighted mean loss ([K]) followed by
@@ -499,7 +501,7 @@ func (e *ensembleExec) step(idx []int32, w []float32, active []bool) ([]float32,
 	for m := 0; m < k; m++ {
 		var sum float32
 		for i := 0; i < b; i++ {
-			sum += w[m*b+i]
+			sum += float32(math.Abs(float64(w[m*b+i])))
 		}
 		if sum == 0 {
 			sum = 1

@@ -221,12 +221,12 @@ func TestEnsembleRejectsBadMembers(t *testing.T) {
 	cfg := SeedFineTune
 	cfg.MaxEpochs = 1
 	cases := map[string][]Member{
-		"no member":           nil,
-		"wrong init":          {{Name: "x", Init: mlp.Seed.Init(1)}},
-		"short row weights":   {{Name: "x", Init: smallArch.Init(1), RowWeights: make([]float32, 3)}},
-		"all rows weight 0":   {{Name: "x", Init: smallArch.Init(1), RowWeights: make([]float32, 50)}},
-		"unknown mask":        {{Name: "x", Init: smallArch.Init(1), Mask: []mlp.Tensor{{Name: "/nope", Values: []float32{1}}}}},
-		"negative row weight": {{Name: "x", Init: smallArch.Init(1), RowWeights: append(make([]float32, 49), -1)}},
+		"no member":         nil,
+		"wrong init":        {{Name: "x", Init: mlp.Seed.Init(1)}},
+		"short row weights": {{Name: "x", Init: smallArch.Init(1), RowWeights: make([]float32, 3)}},
+		"all rows weight 0": {{Name: "x", Init: smallArch.Init(1), RowWeights: make([]float32, 50)}},
+		"unknown mask":      {{Name: "x", Init: smallArch.Init(1), Mask: []mlp.Tensor{{Name: "/nope", Values: []float32{1}}}}},
+		"NaN row weight":    {{Name: "x", Init: smallArch.Init(1), RowWeights: append(make([]float32, 49), float32(math.NaN()))}},
 	}
 	for name, members := range cases {
 		if _, err := FitEnsemble(context.Background(), b, smallArch, d, nil, cfg, 1, members); err == nil {
@@ -294,4 +294,53 @@ func meanSD(v []float64) (mean, sd float64) {
 		sd += (x - mean) * (x - mean)
 	}
 	return mean, math.Sqrt(sd / float64(len(v)-1))
+}
+
+// TestEnsembleNegativeWeightsAscend checks NegGrad-style weights: rows with a
+// negative weight end with a higher loss than when they are left out.
+func TestEnsembleNegativeWeightsAscend(t *testing.T) {
+	b := newBackend(t)
+	arch := smallArch
+	arch.Dropout = 0
+	d := blobs(400, 6, 15)
+	ascend := make([]float32, d.Rows())
+	omit := make([]float32, d.Rows())
+	var forget []int
+	for i := range ascend {
+		ascend[i], omit[i] = 1, 1
+		if i%10 == 0 {
+			ascend[i], omit[i] = -1, 0
+			forget = append(forget, i)
+		}
+	}
+	cfg := SeedFineTune
+	cfg.MaxEpochs = 5
+	cfg.LearningRate = 1e-2
+	res, err := FitEnsemble(context.Background(), b, arch, d, nil, cfg, 1, []Member{
+		{Name: "ascend", Init: arch.Init(1), Seed: 1, RowWeights: ascend},
+		{Name: "omit", Init: arch.Init(1), Seed: 1, RowWeights: omit},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgetLoss := func(params []mlp.Tensor) float64 {
+		store, err := mlp.NewStore(params, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := NewEvaluator(b, store, arch)
+		defer ev.Finalize()
+		logp, err := ev.LogProbabilities(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for _, i := range forget {
+			sum -= float64(logp[2*i+int(d.Y[i])])
+		}
+		return sum / float64(len(forget))
+	}
+	if a, o := forgetLoss(res[0].Params), forgetLoss(res[1].Params); !(a > 1.15*o) {
+		t.Errorf("loss on the rows weighted −1: %.3f, on the same rows left out: %.3f; ascending should raise it", a, o)
+	}
 }
