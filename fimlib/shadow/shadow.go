@@ -79,7 +79,6 @@ func Inclusion(models, rows int, seed uint64) [][]bool {
 // [Inclusion]), using val for early stopping when the recipe asks for it.
 // progress, if not nil, reports each ensemble's epochs.
 func Train(ctx context.Context, backend compute.Backend, pool train.Data, val *train.Data, cfg Config, progress *train.Progress) (*Set, error) {
-	start := time.Now()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -89,7 +88,25 @@ func Train(ctx context.Context, backend compute.Backend, pool train.Data, val *t
 	if pool.Rows() < 2 {
 		return nil, errors.New("shadow: the pool needs at least 2 rows")
 	}
-	set := &Set{Arch: cfg.Arch, In: Inclusion(cfg.Models, pool.Rows(), cfg.Seed)}
+	return TrainWith(ctx, backend, pool, val, cfg, Inclusion(cfg.Models, pool.Rows(), cfg.Seed), progress)
+}
+
+// TrainWith is [Train] with a given inclusion matrix: in[k][i] says whether
+// shadow k trains on pool row i. Every shadow needs at least one row.
+func TrainWith(ctx context.Context, backend compute.Backend, pool train.Data, val *train.Data, cfg Config, in [][]bool, progress *train.Progress) (*Set, error) {
+	start := time.Now()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(in) != cfg.Models {
+		return nil, fmt.Errorf("shadow: inclusion has %d rows for %d models", len(in), cfg.Models)
+	}
+	for k := range in {
+		if len(in[k]) != pool.Rows() {
+			return nil, fmt.Errorf("shadow: inclusion row %d has %d entries for %d pool rows", k, len(in[k]), pool.Rows())
+		}
+	}
+	set := &Set{Arch: cfg.Arch, In: in}
 	per := cfg.PerGraph
 	if per == 0 {
 		per = cfg.Models

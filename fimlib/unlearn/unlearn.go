@@ -76,6 +76,7 @@ type Method interface {
 func Standard(fraction float64) []Method {
 	return []Method{
 		FIMPrune{Fraction: fraction, Kind: fisher.Empirical},
+		FIMPrune{Fraction: fraction, Kind: fisher.Empirical, FineTune: &train.FastFineTune, Label: "fast"},
 		RatioPrune{Alpha: 10},
 		SSD{Alpha: 10, Lambda: 1},
 		FineTune{},
@@ -214,9 +215,18 @@ func pruneThenFineTune(ctx context.Context, env Env, name string, tasks []Task, 
 type FIMPrune struct {
 	Fraction float64
 	Kind     fisher.Kind // empirical (the seed's) or true
+	// FineTune, if not nil, replaces the environment's fine-tuning budget
+	// (e.g. train.FastFineTune); Label then names the variant.
+	FineTune *train.Config
+	Label    string
 }
 
-func (m FIMPrune) Name() string { return fmt.Sprintf("fim-prune-%g", m.Fraction) }
+func (m FIMPrune) Name() string {
+	if m.Label != "" {
+		return fmt.Sprintf("fim-prune-%g-%s", m.Fraction, m.Label)
+	}
+	return fmt.Sprintf("fim-prune-%g", m.Fraction)
+}
 
 func (m FIMPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	start := time.Now()
@@ -236,6 +246,9 @@ func (m FIMPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome
 		if masks[i], err = prune.Global(scores, m.Fraction); err != nil {
 			return nil, err
 		}
+	}
+	if m.FineTune != nil {
+		env.FineTune = *m.FineTune
 	}
 	return pruneThenFineTune(ctx, env, m.Name(), tasks, masks, start)
 }
