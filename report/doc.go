@@ -1,9 +1,10 @@
 // Package report renders fimprune's inference report from a results file
-// (results.json, schema "fimprune/results/v1") and nothing else: it imports
-// only package results, goldmark and gonum/plot, never gomlx or fimlib's
-// compute packages, so a report can be regenerated anywhere in well under a
-// second (scripts/report) and the experiment writes the same report at the
-// end of a run (scripts/experiment).
+// (results.json, schema "fimprune/results/v2" or "fimprune/results/v1") and
+// nothing else: it imports only package results, goldmark and gonum (plot,
+// and distuv for Student's t), never gomlx or fimlib's compute packages, so a
+// report can be regenerated anywhere in well under a second (scripts/report)
+// and the experiment writes the same report at the end of a run
+// (scripts/experiment).
 //
 // Entry points:
 //
@@ -19,7 +20,11 @@
 // metadata; 1 model performance; 2 privacy evaluation (loss and confidence
 // attacks); 3 utility–privacy trade-off; 4 computational efficiency; 5
 // pruning per tensor and the Fisher scores (with the other Fisher kind for
-// comparison); 6 key findings; 7 method notes with formulas and sources; and
+// comparison); 6 key findings; 7 method notes with formulas and sources; 8,
+// only when the results carry a study (schema v2), the deletion methods
+// compared over seeds: methods × metrics tables with 95 % t intervals, a
+// utility-cost-against-forgetting figure (fig-5-pareto.svg) and verdicts for
+// FIM pruning against its controls, fine-tuning and retraining; and
 // appendices with the seed's summary lines and the inputs.
 //
 // Conventions:
@@ -32,17 +37,22 @@
 //   - Findings are computed: each statement in section 6 is chosen by
 //     comparing numbers with their sampling error (2 standard errors, or
 //     whether 95 % intervals contain 0.5 or overlap the retrained model's);
-//     there are no fixed verdicts.
+//     each verdict in section 8 by the 95 % t interval of the paired
+//     per-seed differences (results.NewEstimate), or, for the shadow-model
+//     U-LiRA estimate, by whether two intervals overlap. There are no fixed
+//     verdicts, and none without its interval.
 //   - Figures: gonum/plot draws each figure to SVG (text in Liberation Sans,
 //     named with metric-compatible fallbacks instead of embedding the font,
 //     which keeps a figure near 30 kB). report.md links them as files beside
-//     it (fig-1-overview.svg, fig-2-tradeoff.svg, fig-3-fisher.svg), which
+//     it (fig-1-overview.svg, fig-2-tradeoff.svg, fig-3-fisher.svg, and
+//     fig-4-roc.svg and fig-5-pareto.svg when the results allow), which
 //     GitHub displays; report.html carries the same SVG inline.
 //   - Escaping: strings from the results (feature names, the deletion spec,
-//     versions, the CPU name, tensor names, ...) are made inert Markdown
-//     (backslash escapes or code spans) before goldmark sees them, and
-//     goldmark runs in its safe mode, so they reach the page as escaped
-//     text. The figures are the only markup this package trusts: a goldmark
+//     versions, the CPU name, tensor names, study method names, ...) are
+//     made inert Markdown (backslash escapes or code spans) before goldmark
+//     sees them, and goldmark runs in its safe mode, so they reach the page
+//     as escaped text; in figures gonum escapes them (method labels are also
+//     put on one line and shortened to 32 characters). The figures are the only markup this package trusts: a goldmark
 //     AST transformer replaces each image paragraph that names one of this
 //     report's figure files with a figure node, whose renderer writes the
 //     generated SVG (see html.go). The page has no script and a

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fimprune/fimprune/fimlib/results"
 	"gonum.org/v1/plot"
@@ -159,7 +160,7 @@ func nonFinite(xs ...float64) bool {
 // figures builds every figure of the report.
 func (a *analysis) figures() ([]Figure, error) {
 	var out []Figure
-	for _, build := range []func() (Figure, error){a.overviewFigure, a.tradeoffFigure, a.fisherFigure, a.rocFigure} {
+	for _, build := range []func() (Figure, error){a.overviewFigure, a.tradeoffFigure, a.fisherFigure, a.rocFigure, a.paretoFigure} {
 		f, err := build()
 		if err != nil {
 			return nil, err
@@ -528,6 +529,206 @@ func (a *analysis) rocFigure() (Figure, error) {
 		"each step is one distinct score. A curve on the dotted diagonal means no signal; below it, the members look less like members than the non-members do. "+
 		"With this few rows a curve's wiggles are noise: compare the AUC intervals in section 2.", a.members, a.nonMembers)
 	return Figure{Name: "fig-4-roc.svg", Title: "ROC curves of the loss attack", Caption: caption, SVG: svg, panels: []panel{{p.Title.Text, legend, len(curves) + 1}}}, nil
+}
+
+// paretoFigure draws, for a study (results.Study), each method's utility
+// cost against a forgetting measure: x = |mean test gap to the retrained
+// model| with the gap's interval reflected at 0, y = U-LiRA accuracy (when
+// every method but retrain has it) or offline-LiRA AUC, each with its
+// interval; one labelled point per method, the retrained model at its
+// reference point.
+func (a *analysis) paretoFigure() (Figure, error) {
+	s := a.res.Study
+	if s == nil || len(s.Methods) == 0 {
+		return Figure{}, nil
+	}
+	v := newStudyView(s)
+	type point struct {
+		x, xlo, xhi float64 // xlo, xhi: distances to the bar's ends (≥ 0)
+		y, ylo, yhi float64
+		label       string
+	}
+	var byFamily [numFamilies][]point
+	var labels []point
+	yRef := math.NaN() // the retrained model's y, or 0.5 for U-LiRA without it
+	for i := range s.Methods {
+		m := &s.Methods[i]
+		g := m.TestGap
+		x := math.Abs(g.Mean)
+		lo, hi := math.Abs(g.CI95[0]), math.Abs(g.CI95[1])
+		barLo, barHi := min(lo, hi), max(lo, hi)
+		if g.CI95[0] <= 0 && g.CI95[1] >= 0 {
+			barLo = 0
+		}
+		p := point{x: x, xlo: max(0, x-barLo), xhi: max(0, barHi-x), label: figureLabel(m.Name)}
+		switch {
+		case v.ulira && m.ULiRA != nil:
+			u := m.ULiRA
+			p.y, p.ylo, p.yhi = u.Accuracy, max(0, u.Accuracy-u.CI95[0]), max(0, u.CI95[1]-u.Accuracy)
+		case v.ulira: // retrain without U-LiRA: a perfect unlearner's 0.5
+			p.y = 0.5
+		default:
+			e := m.LiRAOfflineAUC
+			p.y, p.ylo, p.yhi = e.Mean, max(0, e.Mean-e.CI95[0]), max(0, e.CI95[1]-e.Mean)
+		}
+		if m.Name == retrainName {
+			yRef = p.y
+		}
+		if nonFinite(p.x, p.xlo, p.xhi, p.y, p.ylo, p.yhi) {
+			return Figure{}, fmt.Errorf("report: non-finite study value for %q; cannot plot", m.Name)
+		}
+		f := familyOf(m.Name)
+		byFamily[f] = append(byFamily[f], p)
+		labels = append(labels, p)
+	}
+	if v.ulira && math.IsNaN(yRef) {
+		yRef = 0.5
+	}
+	yName, yAxis, yCI := "offline-LiRA AUC (mean over seeds)", "offline-LiRA AUC", "t interval over the seeds"
+	if v.ulira {
+		yName, yAxis, yCI = "U-LiRA accuracy (shadow models)", "U-LiRA accuracy", "bootstrap over the forget examples; 0.5 for a perfect unlearner"
+	}
+	p := newPlot("Utility cost against forgetting", "|test accuracy − retrain| (fraction)", yAxis)
+	xmax, ylo, yhi := 0.0, math.Inf(1), math.Inf(-1)
+	for _, q := range labels {
+		xmax = max(xmax, q.x+q.xhi)
+		ylo, yhi = min(ylo, q.y-q.ylo), max(yhi, q.y+q.yhi)
+	}
+	if !math.IsNaN(yRef) {
+		ylo, yhi = min(ylo, yRef), max(yhi, yRef)
+	}
+	if xmax <= 0 {
+		xmax = 0.01
+	}
+	// Room to the right for the labels, above for the legend.
+	p.X.Min, p.X.Max = 0, xmax*1.35
+	headroom(p, ylo, yhi, 0.4)
+	p.Add(plotter.NewGrid())
+	var legend []string
+	series := 0
+	if !math.IsNaN(yRef) {
+		ref := hline(p, yRef, colBlack, 4, 2)
+		p.Add(ref)
+		name := "retrain's value"
+		if v.ulira && (v.retrain == nil || v.retrain.ULiRA == nil) {
+			name = "perfect unlearner (0.5)"
+		}
+		p.Legend.Add(name, ref)
+		legend = append(legend, name)
+		series++
+	}
+	for f := range numFamilies {
+		pts := byFamily[f]
+		if len(pts) == 0 {
+			continue
+		}
+		xy := make(plotter.XYs, len(pts))
+		type xye struct {
+			plotter.XYs
+			plotter.XErrors
+		}
+		type yye struct {
+			plotter.XYs
+			plotter.YErrors
+		}
+		xe := xye{xy, make(plotter.XErrors, len(pts))}
+		ye := yye{xy, make(plotter.YErrors, len(pts))}
+		for i, q := range pts {
+			xy[i] = plotter.XY{X: q.x, Y: q.y}
+			xe.XErrors[i] = struct{ Low, High float64 }{q.xlo, q.xhi}
+			ye.YErrors[i] = struct{ Low, High float64 }{q.ylo, q.yhi}
+		}
+		col, glyph := familyStyle(f)
+		xb, err := plotter.NewXErrorBars(xe)
+		if err != nil {
+			return Figure{}, fmt.Errorf("report: %w", err)
+		}
+		yb, err := plotter.NewYErrorBars(ye)
+		if err != nil {
+			return Figure{}, fmt.Errorf("report: %w", err)
+		}
+		xb.Color, xb.Width, xb.CapWidth = col, 0.8, 3
+		yb.Color, yb.Width, yb.CapWidth = col, 0.8, 3
+		sc, err := plotter.NewScatter(xy)
+		if err != nil {
+			return Figure{}, fmt.Errorf("report: %w", err)
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: 3, Shape: glyph}
+		p.Add(xb, yb, sc)
+		p.Legend.Add(familyNames[f], sc)
+		legend = append(legend, familyNames[f])
+		series++
+	}
+	xy := make(plotter.XYs, len(labels))
+	names := make([]string, len(labels))
+	for i, q := range labels {
+		xy[i], names[i] = plotter.XY{X: q.x, Y: q.y}, q.label
+	}
+	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: names})
+	if err != nil {
+		return Figure{}, fmt.Errorf("report: %w", err)
+	}
+	for i := range lb.TextStyle {
+		lb.TextStyle[i].Font = sans
+		lb.TextStyle[i].Font.Size = 7
+		lb.TextStyle[i].Color = colGrey
+	}
+	lb.Offset = vg.Point{X: 4, Y: 2}
+	p.Add(lb)
+	svg, err := render(6.2, 4.2, [][]*plot.Plot{{p}}, "Figure 5: utility cost against forgetting for each deletion method")
+	if err != nil {
+		return Figure{}, err
+	}
+	caption := fmt.Sprintf("Each point is one deletion method of the study (section 8). x: the absolute mean test-accuracy gap to the retrained model over the %d seeds, the utility the deletion cost (0 is best; bar: the gap's 95 %% t interval, folded at 0). y: %s with its 95 %% interval (%s). ",
+		v.seeds, yName, yCI)
+	if v.retrain != nil {
+		caption += "The retrained model, the gold standard, sits at x = 0 and marks the y a method that forgot should reach (dashed line)."
+	} else if v.ulira {
+		caption += "The dashed line is a perfect unlearner's U-LiRA accuracy, 0.5; the study has no retrained model to plot."
+	}
+	if !v.ulira && s.Shadows > 0 {
+		caption += " U-LiRA is not drawn because not every method has it."
+	}
+	return Figure{Name: "fig-5-pareto.svg", Title: "Utility cost against forgetting for each deletion method", Caption: caption, SVG: svg, panels: []panel{{p.Title.Text, legend, series}}}, nil
+}
+
+// familyStyle is the colour and glyph of a family of methods in the figure.
+func familyStyle(f family) (color.Color, draw.GlyphDrawer) {
+	switch f {
+	case famFIM:
+		return colBlue, draw.CircleGlyph{}
+	case famRatio:
+		return colBlue, draw.RingGlyph{}
+	case famSSD:
+		return colGreen, draw.TriangleGlyph{}
+	case famFineTune:
+		return colOrange, draw.SquareGlyph{}
+	case famNegGrad:
+		return colVerm, draw.PyramidGlyph{}
+	case famRandom:
+		return colGrey, draw.RingGlyph{}
+	case famMagnitude:
+		return colGrey, draw.BoxGlyph{}
+	case famRetrain:
+		return colBlack, draw.CrossGlyph{}
+	}
+	return colLight, draw.PlusGlyph{}
+}
+
+// figureLabel is a method name as a point label: on one line, at most 32
+// characters, without characters XML cannot hold (gonum escapes the rest).
+func figureLabel(name string) string {
+	const n = 32
+	s := strings.Map(func(r rune) rune {
+		if r == 0xFFFE || r == 0xFFFF {
+			return ' '
+		}
+		return r
+	}, flatten(name))
+	if utf8.RuneCountInString(s) > n {
+		s = string([]rune(s)[:n-1]) + "…"
+	}
+	return s
 }
 
 // boundedTicks are gonum's default ticks inside [lo, hi]: an accuracy axis

@@ -178,13 +178,13 @@ func TestUnknownSchemaRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v2 := bytes.Replace(data, []byte(`"fimprune/results/v1"`), []byte(`"fimprune/results/v2"`), 1)
-	_, err = results.Decode(bytes.NewReader(v2))
+	v9 := bytes.Replace(data, []byte(`"fimprune/results/v1"`), []byte(`"fimprune/results/v9"`), 1)
+	_, err = results.Decode(bytes.NewReader(v9))
 	var se *results.SchemaError
-	if !errors.As(err, &se) || se.Got != "fimprune/results/v2" {
-		t.Fatalf("Decode: err = %v, want a *results.SchemaError for v2", err)
+	if !errors.As(err, &se) || se.Got != "fimprune/results/v9" {
+		t.Fatalf("Decode: err = %v, want a *results.SchemaError for v9", err)
 	}
-	if !strings.Contains(err.Error(), `unsupported schema "fimprune/results/v2"`) {
+	if !strings.Contains(err.Error(), `unsupported schema "fimprune/results/v9"`) {
 		t.Errorf("error %q does not name the schema", err)
 	}
 	// Render refuses a Results value of another schema too.

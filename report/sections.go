@@ -13,7 +13,8 @@ import (
 // markdown writes the whole report. Sections mirror the seed notebook's
 // report (shared/seed/PROTOCOL.md): metadata, 1 performance, 2 privacy,
 // 3 trade-off, 4 efficiency, 5 pruning and Fisher scores, 6 key findings,
-// 7 method notes, then appendices.
+// 7 method notes, 8 the methods compared over seeds (only when the results
+// carry a study, schema v2), then appendices.
 func (a *analysis) markdown(title string, figs []Figure) []byte {
 	var m md
 	m.h(1, text(title))
@@ -38,6 +39,7 @@ func (a *analysis) markdown(title string, figs []Figure) []byte {
 	fig("fig-4-roc.svg")
 	a.findings(&m)
 	a.methods(&m)
+	a.studySection(&m, fig)
 	a.appendix(&m)
 	return []byte(m.String())
 }
@@ -132,6 +134,9 @@ func (a *analysis) atAGlance(m *md) {
 	s += fmt.Sprintf("Its loss-attack AUC is %s %s against the retrained model's %s %s (intervals %s). ",
 		fixed(b.MIA.AUC, 3), ci(b.MIA.AUCCI95, 3), fixed(r.Models.Retrain.MIA.AUC, 3), ci(r.Models.Retrain.MIA.AUCCI95, 3), overlapWord(b.MIA.AUCCI95, r.Models.Retrain.MIA.AUCCI95))
 	s += fmt.Sprintf("The deletion took %s s against %s s for retraining: %s (%s).", secs(b.DeletionSeconds), secs(r.Models.Retrain.TrainSeconds), times(speed), speedWord(speed))
+	if st := r.Study; st != nil {
+		s += fmt.Sprintf(" Section 8 compares %d deletion methods over %d seeds, with paired intervals for every verdict.", len(st.Methods), len(st.Seeds))
+	}
 	m.p(s)
 }
 
@@ -252,7 +257,11 @@ func (a *analysis) privacy(m *md) {
 	if a.sameRanking() {
 		m.p("The two attacks give the same AUC and advantage for every model: for a fixed label, p(y|x) and log p(y|x) order the rows identically, so any rank statistic agrees; only the seed's 100 evenly spaced thresholds, placed on different scales, can make the best-threshold accuracies differ.")
 	}
-	m.p("Not in this report: ROC curves (results.json holds AUC, CI and advantage, not the curves) and per-example attacks such as LiRA or U-LiRA, the tests to trust for unlearning (§7.3).")
+	if st := r.Study; st != nil {
+		m.p(fmt.Sprintf("Per-example attacks, the tests to trust for unlearning (§7.3), are in section 8: offline LiRA and U-LiRA for every deletion method over %d seeds.", len(st.Seeds)))
+	} else {
+		m.p("Not in this report: ROC curves (results.json holds AUC, CI and advantage, not the curves) and per-example attacks such as LiRA or U-LiRA, the tests to trust for unlearning (§7.3).")
+	}
 }
 
 // sameRanking reports whether the loss and confidence attacks agree on AUC

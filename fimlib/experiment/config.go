@@ -48,6 +48,9 @@ type Config struct {
 	// pruned fractions). Results do not depend on it; per-model times do,
 	// since concurrent models share the cores.
 	Parallel int
+	// Study, when Study.Seeds > 0, adds the multi-seed comparison of
+	// deletion methods (see [Session.Study]).
+	Study StudyConfig
 }
 
 // ErrConfig marks errors caused by the configuration rather than by the data
@@ -108,6 +111,7 @@ func (c Config) Validate() error {
 	if c.NonMembers <= 0 {
 		errs = append(errs, fmt.Errorf("non-members %d must be positive", c.NonMembers))
 	}
+	errs = append(errs, c.Study.validate()...)
 	if c.Parallel <= 0 {
 		errs = append(errs, fmt.Errorf("parallel %d must be positive", c.Parallel))
 	}
@@ -122,9 +126,6 @@ func (c Config) Validate() error {
 	}
 	if err := c.FineTune.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("fine-tuning: %w", err))
-	}
-	if c.FineTune.Patience != 0 {
-		errs = append(errs, fmt.Errorf("fine-tuning patience %d: fine-tuning has no validation data, so no early stopping (use 0)", c.FineTune.Patience))
 	}
 	if err := checkOutDir(c.OutDir); err != nil {
 		errs = append(errs, err)

@@ -210,6 +210,8 @@ func TestConfigValidate(t *testing.T) {
 		{"out is a file", func(c *experiment.Config) { c.OutDir = file }, "is a file"},
 		{"fisher", func(c *experiment.Config) { c.Fisher = "squared" }, "squared"},
 		{"parallel", func(c *experiment.Config) { c.Parallel = 0 }, "parallel 0"},
+		{"shadows", func(c *experiment.Config) { c.Study = experiment.StudyConfig{Seeds: 2, Shadows: 6, Fraction: 0.2} }, "shadows 6"},
+		{"study fraction", func(c *experiment.Config) { c.Study = experiment.StudyConfig{Seeds: 2, Fraction: 0} }, "study fraction 0"},
 	} {
 		cfg := experiment.Default()
 		c.mutate(&cfg)
@@ -241,6 +243,7 @@ func TestRunWithGeneratedData(t *testing.T) {
 	cfg.NonMembers = 20
 	cfg.Bootstrap = 50
 	cfg.Train.MaxEpochs, cfg.FineTune.MaxEpochs = 3, 2
+	cfg.Study = experiment.StudyConfig{Seeds: 2, Shadows: 8, Fraction: 0.2}
 	d, err := experiment.Prepare(set, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +255,17 @@ func TestRunWithGeneratedData(t *testing.T) {
 	if len(res.Models.Pruned) != 4 || res.Best.Fraction == 0 {
 		t.Errorf("pruned %d fractions, best %v", len(res.Models.Pruned), res.Best)
 	}
-	if _, err := results.Read(filepath.Join(cfg.OutDir, experiment.ResultsFile)); err != nil {
+	onDisk, err := results.Read(filepath.Join(cfg.OutDir, experiment.ResultsFile))
+	if err != nil {
 		t.Fatal(err)
+	}
+	st := onDisk.Study
+	if st == nil || len(st.Seeds) != 2 || st.Shadows != 8 || len(st.Methods) == 0 {
+		t.Fatalf("study missing or incomplete: %+v", st)
+	}
+	for _, m := range st.Methods {
+		if m.ULiRA == nil || m.Epsilon == nil {
+			t.Errorf("%s: no shadow attacks", m.Name)
+		}
 	}
 }

@@ -243,7 +243,11 @@ func (s *Session) pruneOne(ctx context.Context, f float64) (results.Pruned, erro
 	cfg := s.cfg.FineTune
 	cfg.Name, cfg.Seed, cfg.Mask = name, subSeed(s.cfg.Seed, name+"/shuffle"), maskTensors(mask)
 	cfg.Progress = s.progress
-	hist, err := train.FitContext(ctx, s.backend, store, s.cfg.Arch, s.d.Retained, nil, cfg)
+	var val *train.Data // fine-tuning epochs chosen by validation loss only when asked for
+	if cfg.Patience > 0 {
+		val = &s.d.Val
+	}
+	hist, err := train.FitContext(ctx, s.backend, store, s.cfg.Arch, s.d.Retained, val, cfg)
 	if err != nil {
 		return results.Pruned{}, err
 	}

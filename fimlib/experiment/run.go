@@ -122,6 +122,7 @@ func (s *Session) runPhases(ctx context.Context, load func() error) error {
 		{"train full and retrain", s.TrainModels},
 		{"fisher", s.Fisher},
 		{"prune + fine-tune", s.PruneAll},
+		{"study", s.Study},
 		{"write", s.Write},
 	}
 	for _, p := range phases {

@@ -1,12 +1,15 @@
 // Package results defines fimprune's results file (results.json, schema
-// "fimprune/results/v1") and reads and writes it. It is plain Go with no
-// compute dependencies, so that package report can read results without
-// importing gomlx.
+// "fimprune/results/v2"; "fimprune/results/v1" files are still read) and
+// reads and writes it. It is plain Go with no compute dependencies (gonum's
+// Student's t for [NewEstimate] aside), so that package report can read
+// results without importing gomlx.
 //
 // Entry points: [Results] (the schema; docs/results-schema.md describes every
 // field with its unit), [Read] / [Decode] (which refuse an unknown schema with
-// a [*SchemaError]), [Write] (atomic), [WriteFileAtomic], and [SeedSummary]
-// (the seed notebook's inference_report_summary.json).
+// a [*SchemaError] and invalid values with a [*FieldError]), [Write]
+// (atomic), [WriteFileAtomic], [SeedSummary] (the seed notebook's
+// inference_report_summary.json), and [Study] with [NewEstimate] (the
+// multi-seed comparison of deletion methods that schema v2 adds).
 //
 // Conventions: accuracies and attack scores are fractions in [0, 1], times are
 // seconds of wall clock, fractions of pruned parameters are in (0, 1).
@@ -22,8 +25,18 @@ import (
 	"path/filepath"
 )
 
-// Schema is the schema identifier this package writes and reads.
-const Schema = "fimprune/results/v1"
+// Schema is the schema identifier writers put in new files. Version 2 adds
+// the optional top-level "study" section ([Study]); everything else is as in
+// version 1.
+const Schema = "fimprune/results/v2"
+
+// SchemaV1 is the previous schema identifier. [Decode] and [Results.Validate]
+// still accept it, for files without a study section; Marshal keeps whatever
+// Results.Schema holds, so a v1 file read and written again stays v1.
+const SchemaV1 = "fimprune/results/v1"
+
+// supportedSchema reports whether this package reads schema s.
+func supportedSchema(s string) bool { return s == Schema || s == SchemaV1 }
 
 // Results is the whole record of one experiment run.
 type Results struct {
@@ -35,6 +48,9 @@ type Results struct {
 	Fisher      Fisher      `json:"fisher"`
 	Best        Best        `json:"best"`
 	Timings     Timings     `json:"timings"`
+	// Study is the multi-seed comparison of deletion methods (schema v2
+	// only; nil, and absent from the file, when the run made none).
+	Study *Study `json:"study,omitempty"`
 }
 
 // Config is everything that determines the run's numbers, plus Parallel,
@@ -272,11 +288,12 @@ func (e *SchemaError) Error() string {
 	if e.Got == "" {
 		return fmt.Sprintf("results: no \"schema\" field (want %q)", Schema)
 	}
-	return fmt.Sprintf("results: unsupported schema %q (this version reads %q)", e.Got, Schema)
+	return fmt.Sprintf("results: unsupported schema %q (this version reads %q and %q)", e.Got, Schema, SchemaV1)
 }
 
 // Decode reads results JSON from r, refusing unknown schemas and fields and
-// results that fail [Results.Validate].
+// results that fail [Results.Validate]. It reads [Schema] and [SchemaV1]
+// files; Results.Schema keeps the version read.
 func Decode(r io.Reader) (*Results, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
@@ -291,7 +308,7 @@ func Decode(r io.Reader) (*Results, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
-	if head.Schema != Schema {
+	if !supportedSchema(head.Schema) {
 		return nil, &SchemaError{Got: head.Schema}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

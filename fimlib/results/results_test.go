@@ -22,14 +22,18 @@ import (
 	"github.com/fimprune/fimprune/fimlib/results"
 )
 
-// Test files. golden is hand-made, small and complete (every field of every
-// type is set somewhere, two pruned fractions); real is the output of a full
-// `go run ./scripts/experiment` on the UCI data with the default settings.
+// Test files. golden is hand-made, small and complete (schema v2: every
+// field of every type is set somewhere, two pruned fractions, a study of
+// three methods over three seeds); goldenV1 is the same run in schema v1,
+// without the study; real is the output of a full `go run
+// ./scripts/experiment` on the UCI data with the default settings (schema
+// v1, kept to show that v1 files stay readable).
 const (
-	goldenResults = "testdata/golden/results.json"
-	goldenSummary = "testdata/golden/inference_report_summary.json"
-	realResults   = "testdata/real/results.json"
-	realSummary   = "testdata/real/inference_report_summary.json"
+	goldenResults   = "testdata/golden/results.json"
+	goldenV1Results = "testdata/golden/results-v1.json"
+	goldenSummary   = "testdata/golden/inference_report_summary.json"
+	realResults     = "testdata/real/results.json"
+	realSummary     = "testdata/real/inference_report_summary.json"
 )
 
 func readFile(t *testing.T, path string) []byte {
@@ -65,7 +69,7 @@ func firstDiff(got, want []byte) string {
 // byte: every field of the file is known to the types, none is lost, and
 // the writer's formatting is the one checked in.
 func TestRoundTrip(t *testing.T) {
-	for _, path := range []string{goldenResults, realResults} {
+	for _, path := range []string{goldenResults, goldenV1Results, realResults} {
 		t.Run(path, func(t *testing.T) {
 			want := readFile(t, path)
 			r, err := results.Decode(bytes.NewReader(want))
@@ -111,6 +115,15 @@ func TestGoldenValues(t *testing.T) {
 		{"fisher.other.top_overlap", r.Fisher.Other.TopOverlap, []float64{0.75, 0.8571428571428571}},
 		{"best.fraction", r.Best.Fraction, 0.25},
 		{"timings.total_seconds", r.Timings.Total, 6.5},
+		{"study.seeds", r.Study.Seeds, []uint64{7, 8, 9}},
+		{"study.shadows", r.Study.Shadows, 8},
+		{"study.methods[0].name", r.Study.Methods[0].Name, "fim-prune-0.25"},
+		{"study.methods[0].test_accuracy.values", r.Study.Methods[0].TestAccuracy.Values, []float64{0.8, 0.6, 0.8}},
+		{"study.methods[1].attacks[1].score", r.Study.Methods[1].Attacks[1].Score, "logit_confidence"},
+		{"study.methods[0].ulira.ci95", r.Study.Methods[0].ULiRA.CI95, [2]float64{0.5, 0.75}},
+		{"study.methods[0].epsilon.models_per_side", r.Study.Methods[0].Epsilon.ModelsPerSide, 4},
+		{"study.methods[2].epsilon", r.Study.Methods[2].Epsilon, (*results.EpsilonScore)(nil)},
+		{"study.seconds", r.Study.Seconds, 42.5},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
@@ -182,7 +195,7 @@ func TestGoldenComplete(t *testing.T) {
 // guarantees (and docs/results-schema.md states), on the hand-made file and
 // on a real run.
 func TestInvariants(t *testing.T) {
-	for _, path := range []string{goldenResults, realResults} {
+	for _, path := range []string{goldenResults, goldenV1Results, realResults} {
 		t.Run(path, func(t *testing.T) { checkInvariants(t, readResults(t, path)) })
 	}
 }
@@ -194,7 +207,7 @@ func checkInvariants(t *testing.T, r *results.Results) {
 	c, d, m, f := r.Config, r.Dataset, r.Models, r.Fisher
 
 	// config and dataset
-	if r.Schema != results.Schema {
+	if r.Schema != results.Schema && r.Schema != results.SchemaV1 {
 		t.Errorf("schema %q", r.Schema)
 	}
 	if c.FisherKind != f.Kind {
@@ -383,6 +396,56 @@ func checkInvariants(t *testing.T, r *results.Results) {
 			t.Errorf("prune_finetune_seconds %v < fine-tune %v", tm.PruneFinetune, p.FinetuneSeconds)
 		}
 	}
+	if r.Study != nil {
+		checkStudy(t, r)
+	}
+}
+
+// checkStudy checks the study's relations: each gap is the method's
+// accuracy minus the retrained model's of the same seed; every estimate's
+// mean and interval are NewEstimate's of its values.
+func checkStudy(t *testing.T, r *results.Results) {
+	t.Helper()
+	s := r.Study
+	var retrain *results.Method
+	for i := range s.Methods {
+		if s.Methods[i].Name == "retrain" {
+			retrain = &s.Methods[i]
+		}
+	}
+	if retrain == nil {
+		t.Fatal("study without a retrain method")
+	}
+	same := func(what string, got, want results.Estimate) {
+		t.Helper()
+		if len(got.Values) != len(want.Values) {
+			t.Fatalf("%s: %d values, want %d", what, len(got.Values), len(want.Values))
+		}
+		for i := range got.Values {
+			if !near(got.Values[i], want.Values[i]) {
+				t.Errorf("%s: values[%d] = %v, want %v", what, i, got.Values[i], want.Values[i])
+			}
+		}
+		w := results.NewEstimate(got.Values)
+		if !near(got.Mean, w.Mean) || !near(got.CI95[0], w.CI95[0]) || !near(got.CI95[1], w.CI95[1]) {
+			t.Errorf("%s: mean %v ci %v, NewEstimate gives %v %v", what, got.Mean, got.CI95, w.Mean, w.CI95)
+		}
+	}
+	diff := func(a, b results.Estimate) results.Estimate {
+		d := make([]float64, len(a.Values))
+		for i := range d {
+			d[i] = a.Values[i] - b.Values[i]
+		}
+		return results.NewEstimate(d)
+	}
+	for _, m := range s.Methods {
+		same(m.Name+" test_gap", m.TestGap, diff(m.TestAccuracy, retrain.TestAccuracy))
+		same(m.Name+" retain_gap", m.RetainGap, diff(m.RetainAccuracy, retrain.RetainAccuracy))
+		same(m.Name+" forget_gap", m.ForgetGap, diff(m.ForgetAccuracy, retrain.ForgetAccuracy))
+		if m.Epsilon != nil && m.Epsilon.ModelsPerSide*2 > s.Shadows {
+			t.Errorf("%s: %d models per side from %d shadows", m.Name, m.Epsilon.ModelsPerSide, s.Shadows)
+		}
+	}
 }
 
 func checkStats(t *testing.T, name string, s results.Stats) {
@@ -404,8 +467,8 @@ func goldenWith(t *testing.T, old, new string) []byte {
 }
 
 func TestDecodeRefusesOtherSchema(t *testing.T) {
-	for _, other := range []string{"fimprune/results/v2", "fimprune/results/v0", "FIMPRUNE/RESULTS/V1"} {
-		data := goldenWith(t, `"schema": "fimprune/results/v1"`, `"schema": "`+other+`"`)
+	for _, other := range []string{"fimprune/results/v9", "fimprune/results/v0", "FIMPRUNE/RESULTS/V2", "fimprune/results/v2 "} {
+		data := goldenWith(t, `"schema": "fimprune/results/v2"`, `"schema": "`+other+`"`)
 		r, err := results.Decode(bytes.NewReader(data))
 		var se *results.SchemaError
 		if !errors.As(err, &se) {
@@ -414,17 +477,17 @@ func TestDecodeRefusesOtherSchema(t *testing.T) {
 		if se.Got != other {
 			t.Errorf("SchemaError.Got = %q, want %q", se.Got, other)
 		}
-		if msg := err.Error(); !strings.Contains(msg, `"`+other+`"`) || !strings.Contains(msg, `"`+results.Schema+`"`) {
-			t.Errorf("message %q does not name both %q and %q", msg, other, results.Schema)
+		if msg := err.Error(); !strings.Contains(msg, `"`+other+`"`) || !strings.Contains(msg, `"`+results.Schema+`"`) || !strings.Contains(msg, `"`+results.SchemaV1+`"`) {
+			t.Errorf("message %q does not name %q and the supported %q and %q", msg, other, results.Schema, results.SchemaV1)
 		}
 	}
 }
 
 func TestDecodeRefusesMissingSchema(t *testing.T) {
 	for name, data := range map[string][]byte{
-		"absent": goldenWith(t, `"schema": "fimprune/results/v1",`, ``),
-		"empty":  goldenWith(t, `"schema": "fimprune/results/v1"`, `"schema": ""`),
-		"null":   goldenWith(t, `"schema": "fimprune/results/v1"`, `"schema": null`),
+		"absent": goldenWith(t, `"schema": "fimprune/results/v2",`, ``),
+		"empty":  goldenWith(t, `"schema": "fimprune/results/v2"`, `"schema": ""`),
+		"null":   goldenWith(t, `"schema": "fimprune/results/v2"`, `"schema": null`),
 		"{}":     []byte(`{}`),
 	} {
 		_, err := results.Decode(bytes.NewReader(data))
@@ -467,6 +530,11 @@ func TestDecodeRefusesUnknownFields(t *testing.T) {
 		{"fisher.tensors[3].stats", at("fisher", "tensors", 3, "stats")},
 		{"fisher.other", at("fisher", "other")},
 		{"timings", at("timings")},
+		{"study", at("study")},
+		{"study.methods[1].attacks[0]", at("study", "methods", 1, "attacks", 0)},
+		{"study.methods[0].ulira", at("study", "methods", 0, "ulira")},
+		{"study.methods[0].epsilon", at("study", "methods", 0, "epsilon")},
+		{"study.methods[2].seconds", at("study", "methods", 2, "seconds")},
 	} {
 		tc.object["unexpected_field"] = 1.5
 		data, err := json.Marshal(doc)
@@ -493,9 +561,9 @@ func TestDecodeRefusesMalformed(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"empty":          nil,
 		"truncated":      golden[:len(golden)/2],
-		"trailing data":  append(slices.Clone(golden), `{"schema": "fimprune/results/v1"}`...),
+		"trailing data":  append(slices.Clone(golden), `{"schema": "fimprune/results/v2"}`...),
 		"array":          []byte(`[]`),
-		"schema number":  goldenWith(t, `"schema": "fimprune/results/v1"`, `"schema": 1`),
+		"schema number":  goldenWith(t, `"schema": "fimprune/results/v2"`, `"schema": 1`),
 		"wrong type":     goldenWith(t, `"seed": 7`, `"seed": "7"`),
 		"negative uint":  goldenWith(t, `"seed": 7`, `"seed": -7`),
 		"fraction array": goldenWith(t, `"fraction": 0.25,`, `"fraction": [0.25],`),
@@ -554,14 +622,14 @@ func TestRead(t *testing.T) {
 		t.Errorf("missing file: got %v, want fs.ErrNotExist", err)
 	}
 	// A schema error keeps its type through Read's wrapping and names the file.
-	path := filepath.Join(dir, "v2.json")
-	if err := os.WriteFile(path, goldenWith(t, `"fimprune/results/v1"`, `"fimprune/results/v2"`), 0o644); err != nil {
+	path := filepath.Join(dir, "v9.json")
+	if err := os.WriteFile(path, goldenWith(t, `"fimprune/results/v2"`, `"fimprune/results/v9"`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := results.Read(path)
 	var se *results.SchemaError
-	if !errors.As(err, &se) || se.Got != "fimprune/results/v2" || !strings.Contains(err.Error(), path) {
-		t.Errorf("Read of a v2 file: got %v, want a *SchemaError naming %s", err, path)
+	if !errors.As(err, &se) || se.Got != "fimprune/results/v9" || !strings.Contains(err.Error(), path) {
+		t.Errorf("Read of a v9 file: got %v, want a *SchemaError naming %s", err, path)
 	}
 }
 
@@ -694,5 +762,42 @@ func TestWriteFileAtomicFailures(t *testing.T) {
 	assertEntries(t, dir, "results.json")
 	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
 		t.Errorf("target directory changed: %v, %v", fi, err)
+	}
+}
+
+// TestDecodeV1 checks that schema v1 files stay readable: the real run and
+// the v1 golden file decode with Schema = SchemaV1 and no study, and write
+// back unchanged (TestRoundTrip); a v1 file that carries a study is refused,
+// and the same study under schema v2 is accepted.
+func TestDecodeV1(t *testing.T) {
+	for _, path := range []string{realResults, goldenV1Results} {
+		r := readResults(t, path)
+		if r.Schema != results.SchemaV1 || r.Study != nil {
+			t.Errorf("%s: schema %q, study %v; want %q and none", path, r.Schema, r.Study != nil, results.SchemaV1)
+		}
+	}
+	v2 := readResults(t, goldenResults)
+	v1 := readResults(t, goldenV1Results)
+	v1.Study = v2.Study
+	data, err := results.Marshal(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = results.Decode(bytes.NewReader(data))
+	var fe *results.FieldError
+	if !errors.As(err, &fe) || fe.Path != "study" || !strings.Contains(err.Error(), results.SchemaV1) {
+		t.Errorf("v1 file with a study: got %v, want a *FieldError for study naming %q", err, results.SchemaV1)
+	}
+	v1.Schema = results.Schema
+	data, err = results.Marshal(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := results.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("the same file as v2: %v", err)
+	}
+	if !reflect.DeepEqual(back, v2) {
+		t.Error("v1 golden + study under schema v2 differs from the v2 golden file")
 	}
 }

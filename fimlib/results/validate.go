@@ -55,6 +55,14 @@ const (
 	// positive float64 lies in (−324, 309), so an edge beyond ±400 cannot
 	// come from a score.
 	MaxLog10Edge = 400
+
+	// MaxStudySeeds bounds study.seeds, and with it the values of every
+	// estimate in the study (a study runs a handful of seeds).
+	MaxStudySeeds = 10_000
+	// MaxStudyMethods bounds study.methods (a study compares about ten).
+	MaxStudyMethods = 1000
+	// MaxStudyAttacks bounds each study.methods[].attacks (four scores).
+	MaxStudyAttacks = 100
 )
 
 // FieldError is a field of a [Results] that [Results.Validate] refuses.
@@ -97,7 +105,19 @@ func (e *FieldError) Error() string {
 //     per-tensor counts that do not add up to the model's, histogram counts
 //     that do not add up to the non-zero scores; best_epoch above epochs;
 //     deletion rows that are not dataset.deletion valid row ids;
-//   - summary ratios (SeedSummary) that overflow.
+//   - summary ratios (SeedSummary) that overflow;
+//   - a study section in a [SchemaV1] file; in a study: no seed, repeated
+//     seeds, no method, empty or repeated method names or attack scores
+//     within a method, a fraction outside (0, 1), forget rows or
+//     non-members outside [1, dataset.train] or [1, dataset.test], an
+//     estimate without exactly one value per seed, a value outside its
+//     metric's range (accuracies, AUCs, advantages, TPRs in [0, 1], gaps in
+//     [−1, 1], KL ≥ 0, times in [0, MaxSeconds], zeroed parameters in [0,
+//     config.model.params]), a mean that is not the values' mean (1e-9
+//     relative) or an interval that is not NewEstimate's 95 % t interval
+//     (to 1e-6 of its width), a U-LiRA accuracy or interval outside [0, 1]
+//     or fewer than 1 example or pair, ε < 0, a ceiling outside [0, ln(models_per_side)], fewer than 2 models
+//     per side, and U-LiRA or ε with study.shadows = 0.
 //
 // It does not recompute derived values (utility, privacy, the combined score,
 // accuracies from class reports), so a results file edited by hand can still
@@ -106,8 +126,11 @@ func (r *Results) Validate() error {
 	if r == nil {
 		return errors.New("results: nil results")
 	}
-	if r.Schema != Schema {
+	if !supportedSchema(r.Schema) {
 		return &SchemaError{Got: r.Schema}
+	}
+	if r.Schema == SchemaV1 && r.Study != nil {
+		return &FieldError{Path: "study", Problem: fmt.Sprintf("present in a %q file, want schema %q for a study", SchemaV1, Schema)}
 	}
 	v := &validator{}
 	v.sizes(r)
@@ -128,6 +151,9 @@ func (r *Results) Validate() error {
 	v.fisher(r)
 	v.best(r)
 	v.timings(&r.Timings)
+	if r.Study != nil {
+		v.study(r)
+	}
 	return v.err
 }
 
@@ -245,6 +271,9 @@ func (v *validator) sizes(r *Results) {
 	}
 	if o := r.Fisher.Other; o != nil {
 		v.maxLen("fisher.other.top_overlap", len(o.TopOverlap), MaxPrunedModels)
+	}
+	if s := r.Study; s != nil {
+		v.studySizes(s)
 	}
 }
 

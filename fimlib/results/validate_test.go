@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ import (
 // TestValidateTestFiles checks that every real and hand-made results file in
 // the repository is valid (Read validates; this says which rule failed).
 func TestValidateTestFiles(t *testing.T) {
-	for _, path := range []string{goldenResults, realResults, "../../report/testdata/small.json", "../../report/testdata/real-results.json"} {
+	for _, path := range []string{goldenResults, goldenV1Results, realResults, "../../report/testdata/small.json", "../../report/testdata/real-results.json"} {
 		data := readFile(t, path)
 		if _, err := results.Decode(bytes.NewReader(data)); err != nil {
 			t.Errorf("%s: %v", path, err)
@@ -196,6 +197,58 @@ func TestValidate(t *testing.T) {
 		{`dataset.sha256["a0"]`, "at most 10000", func(r *results.Results) { r.Dataset.SHA256["zz"], r.Dataset.SHA256["a0"] = long, long }}, // first in key order
 		{"models.pruned[1].layers[0].name", "at most 10000", func(r *results.Results) { r.Models.Pruned[1].Layers[0].Name = long }},
 		{"environment.cpu", "UTF-8", func(r *results.Results) { r.Environment.CPU = "a\xffb" }},
+
+		// The study (schema v2).
+		{"study", `want schema "fimprune/results/v2"`, func(r *results.Results) { r.Schema = results.SchemaV1 }},
+		{"study.seeds", "at least one seed", func(r *results.Results) { r.Study.Seeds = nil }},
+		{"study.seeds[2]", "distinct", func(r *results.Results) { r.Study.Seeds[2] = r.Study.Seeds[0] }},
+		{"study.seeds", "at most 10000", func(r *results.Results) { r.Study.Seeds = make([]uint64, results.MaxStudySeeds+1) }},
+		{"study.methods", "at most 1000", func(r *results.Results) { r.Study.Methods = make([]results.Method, results.MaxStudyMethods+1) }},
+		{"study.methods[1].attacks", "at most 100", func(r *results.Results) {
+			r.Study.Methods[1].Attacks = make([]results.AttackEstimate, results.MaxStudyAttacks+1)
+		}},
+		{"study.methods[2].forget_kl.values", "at most 10000", func(r *results.Results) {
+			r.Study.Methods[2].ForgetKL.Values = make([]float64, results.MaxStudySeeds+1)
+		}},
+		{"study.fraction", "(0, 1)", func(r *results.Results) { r.Study.Fraction = 1 }},
+		{"study.forget_rows", "≥ 1", func(r *results.Results) { r.Study.ForgetRows = 0 }},
+		{"study.forget_rows", "dataset.train", func(r *results.Results) { r.Study.ForgetRows = r.Dataset.Train + 1 }},
+		{"study.non_members", "dataset.test", func(r *results.Results) { r.Study.NonMembers = r.Dataset.Test + 1 }},
+		{"study.shadows", "≥ 0", func(r *results.Results) { r.Study.Shadows = -1 }},
+		{"study.seconds", "seconds", func(r *results.Results) { r.Study.Seconds = -1 }},
+		{"study.methods", "at least one method", func(r *results.Results) { r.Study.Methods = nil }},
+		{"study.methods[0].name", "empty", func(r *results.Results) { r.Study.Methods[0].Name = "" }},
+		{"study.methods[2].name", "distinct", func(r *results.Results) { r.Study.Methods[2].Name = r.Study.Methods[0].Name }},
+		{"study.methods[1].name", "at most 10000", func(r *results.Results) { r.Study.Methods[1].Name = long }},
+		{"study.methods[0].attacks[0].score", "empty", func(r *results.Results) { r.Study.Methods[0].Attacks[0].Score = "" }},
+		{"study.methods[1].attacks[1].score", "one attack per score", func(r *results.Results) {
+			r.Study.Methods[1].Attacks[1].Score = r.Study.Methods[1].Attacks[0].Score
+		}},
+		{"study.methods[1].attacks[0].score", "UTF-8", func(r *results.Results) { r.Study.Methods[1].Attacks[0].Score = "a\xff" }},
+		{"study.methods[0].test_accuracy.values", "one per study.seeds entry (3)", func(r *results.Results) {
+			e := &r.Study.Methods[0].TestAccuracy
+			e.Values = e.Values[:2]
+		}},
+		{"study.methods[1].test_accuracy.values[0]", "[0, 1]", func(r *results.Results) { r.Study.Methods[1].TestAccuracy.Values[0] = 1.5 }},
+		{"study.methods[0].test_gap.values[1]", "[-1, 1]", func(r *results.Results) { r.Study.Methods[0].TestGap.Values[1] = -1.5 }},
+		{"study.methods[0].forget_kl.values[0]", "[0, +Inf]", func(r *results.Results) { r.Study.Methods[0].ForgetKL.Values[0] = -0.1 }},
+		{"study.methods[0].zeroed.values[0]", "config.model.params", func(r *results.Results) {
+			r.Study.Methods[0].Zeroed.Values[0] = float64(r.Config.Model.Params + 1)
+		}},
+		{"study.methods[2].seconds.values[0]", "[0, 1e+09]", func(r *results.Results) { r.Study.Methods[2].Seconds.Values[0] = 2e9 }},
+		{"study.methods[0].attacks[1].auc.values[2]", "[0, 1]", func(r *results.Results) { r.Study.Methods[0].Attacks[1].AUC.Values[2] = 1.25 }},
+		{"study.methods[0].test_accuracy.mean", "mean of the values", func(r *results.Results) { r.Study.Methods[0].TestAccuracy.Mean += 0.01 }},
+		{"study.methods[0].lira_offline_auc.ci95", "95 % t interval", func(r *results.Results) { r.Study.Methods[0].LiRAOfflineAUC.CI95[1] += 0.01 }},
+		{"study.methods[2].zeroed.ci95", "95 % t interval", func(r *results.Results) { r.Study.Methods[2].Zeroed.CI95 = [2]float64{-1, 1} }},
+		{"study.methods[0].ulira.accuracy", "[0, 1]", func(r *results.Results) { r.Study.Methods[0].ULiRA.Accuracy = 1.5 }},
+		{"study.methods[0].ulira.ci95", "lo ≤ hi", func(r *results.Results) { r.Study.Methods[0].ULiRA.CI95 = [2]float64{0.7, 0.6} }},
+		{"study.methods[1].ulira.examples", "≥ 1", func(r *results.Results) { r.Study.Methods[1].ULiRA.Examples = 0 }},
+		{"study.methods[0].ulira", "shadow models", func(r *results.Results) { r.Study.Shadows = 0 }},
+		{"study.methods[0].epsilon.models_per_side", "at least 2", func(r *results.Results) { r.Study.Methods[0].Epsilon.ModelsPerSide = 1 }},
+		{"study.methods[0].epsilon.ceiling", "ln(models_per_side)", func(r *results.Results) { r.Study.Methods[0].Epsilon.Ceiling = 2 }},
+		{"study.methods[0].epsilon.forget_score", "[0, 1]", func(r *results.Results) { r.Study.Methods[0].Epsilon.ForgetScore = 1.5 }},
+		{"study.methods[0].epsilon.mean_epsilon", "≥ 0", func(r *results.Results) { r.Study.Methods[0].Epsilon.MeanEpsilon = -1 }},
+		{"study.methods[0].epsilon", "shadow models", func(r *results.Results) { r.Study.Shadows = 0; r.Study.Methods[0].ULiRA = nil }},
 	} {
 		r := readResults(t, goldenResults)
 		tc.mutate(r)
@@ -231,6 +284,32 @@ func TestValidateAllowed(t *testing.T) {
 		"most feature names": func(r *results.Results) { r.Dataset.FeatureNames = make([]string, results.MaxFeatureNames) },
 		"negative Spearman":  func(r *results.Results) { r.Fisher.Other.SpearmanWithUsed = -1 },
 		"empty sha256":       func(r *results.Results) { r.Dataset.SHA256 = nil },
+		"no study":           func(r *results.Results) { r.Study = nil },
+		"v1 without a study": func(r *results.Results) { r.Schema, r.Study = results.SchemaV1, nil },
+		"one seed":           func(r *results.Results) { keepSeeds(r.Study, 1) },
+		"no shadow results": func(r *results.Results) {
+			r.Study.Shadows = 0
+			for i := range r.Study.Methods {
+				r.Study.Methods[i].ULiRA, r.Study.Methods[i].Epsilon = nil, nil
+			}
+		},
+		"no attacks": func(r *results.Results) { r.Study.Methods[1].Attacks = nil },
+		"interval off by 1e-8 relative": func(r *results.Results) {
+			e := &r.Study.Methods[0].TestAccuracy
+			e.CI95[0] *= 1 + 1e-8
+		},
+		"most seeds": func(r *results.Results) {
+			seeds := make([]uint64, results.MaxStudySeeds)
+			for i := range seeds {
+				seeds[i] = uint64(i)
+			}
+			r.Study.Seeds = seeds
+			for i := range r.Study.Methods {
+				for _, e := range studyEstimates(&r.Study.Methods[i]) {
+					*e = results.NewEstimate(slices.Repeat(e.Values[:1], len(seeds)))
+				}
+			}
+		},
 	} {
 		r := readResults(t, goldenResults)
 		mutate(r)
@@ -292,6 +371,27 @@ func TestValidateNonFinite(t *testing.T) {
 	}
 	if err := r.Validate(); err != nil {
 		t.Fatalf("restored golden results: %v", err)
+	}
+}
+
+// studyEstimates lists every estimate of m.
+func studyEstimates(m *results.Method) []*results.Estimate {
+	out := []*results.Estimate{&m.Zeroed, &m.TestAccuracy, &m.RetainAccuracy, &m.ForgetAccuracy,
+		&m.TestGap, &m.RetainGap, &m.ForgetGap, &m.ForgetKL, &m.LiRAOfflineAUC, &m.Seconds}
+	for j := range m.Attacks {
+		a := &m.Attacks[j]
+		out = append(out, &a.AUC, &a.Advantage, &a.TPRAt1pctFPR)
+	}
+	return out
+}
+
+// keepSeeds shortens s to its first n seeds, recomputing every estimate.
+func keepSeeds(s *results.Study, n int) {
+	s.Seeds = s.Seeds[:n]
+	for i := range s.Methods {
+		for _, e := range studyEstimates(&s.Methods[i]) {
+			*e = results.NewEstimate(e.Values[:n])
+		}
 	}
 }
 

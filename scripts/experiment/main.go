@@ -34,6 +34,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/experiment"
 	"github.com/fimprune/fimprune/fimlib/fisher"
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/fimlib/train"
 	"github.com/fimprune/fimprune/report"
 )
 
@@ -62,10 +63,16 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs.IntVar(&cfg.Train.MaxEpochs, "epochs", cfg.Train.MaxEpochs, "maximum training epochs of the full and retrained models")
 	fs.IntVar(&cfg.Train.Patience, "patience", cfg.Train.Patience, "early-stopping patience in epochs (0: off)")
 	fs.IntVar(&cfg.Train.BatchSize, "batch", cfg.Train.BatchSize, "training batch size")
-	fs.IntVar(&cfg.FineTune.MaxEpochs, "finetune-epochs", cfg.FineTune.MaxEpochs, "fine-tuning epochs after pruning")
+	fs.IntVar(&cfg.FineTune.MaxEpochs, "finetune-epochs", cfg.FineTune.MaxEpochs, "fine-tuning epochs after pruning (the most, with -finetune-patience)")
+	fs.Float64Var(&cfg.FineTune.LearningRate, "finetune-lr", cfg.FineTune.LearningRate, "fine-tuning learning rate")
+	fs.IntVar(&cfg.FineTune.Patience, "finetune-patience", cfg.FineTune.Patience, "stop fine-tuning after this many epochs without a lower validation loss, keeping the best epoch (0: off, the seed's recipe)")
 	fs.IntVar(&cfg.NonMembers, "non-members", cfg.NonMembers, "test rows used as the attack's non-members")
 	fs.IntVar(&cfg.Bootstrap, "bootstrap", cfg.Bootstrap, "bootstrap resamples for the AUC confidence interval")
 	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "models trained at once (results do not depend on it; per-model times do)")
+	fs.IntVar(&cfg.Study.Seeds, "seeds", 0, "study mode: compare the deletion methods over this many seeds after the protocol (5 is the study's default; 0: off)")
+	fs.IntVar(&cfg.Study.Shadows, "shadows", experiment.DefaultStudy.Shadows, "study mode: shadow models for U-LiRA and ε (0: none; else a multiple of 4, ≥ 8)")
+	fs.Float64Var(&cfg.Study.Fraction, "study-fraction", experiment.DefaultStudy.Fraction, "study mode: pruning fraction of the pruning methods")
+	recipe := fs.String("recipe", "seed", "fine-tuning recipe after pruning: seed (20 epochs, lr 1e-4) or fast (2 epochs, lr 1e-3); -finetune-* flags override it")
 	noCheckpoints := fs.Bool("no-checkpoints", false, "do not write model checkpoints")
 	quiet := fs.Bool("quiet", false, "print only the final summary")
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +83,25 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return cli.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	switch *recipe {
+	case "seed":
+	case "fast":
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		fast := train.FastFineTune
+		if set["finetune-epochs"] {
+			fast.MaxEpochs = cfg.FineTune.MaxEpochs
+		}
+		if set["finetune-lr"] {
+			fast.LearningRate = cfg.FineTune.LearningRate
+		}
+		if set["finetune-patience"] {
+			fast.Patience = cfg.FineTune.Patience
+		}
+		cfg.FineTune = fast
+	default:
+		return cli.Usage(fmt.Errorf("-recipe %q: want seed or fast", *recipe))
 	}
 	cfg.FineTune.BatchSize = cfg.Train.BatchSize
 	cfg.Checkpoints = !*noCheckpoints

@@ -79,9 +79,9 @@ func TestRunDefaultOut(t *testing.T) {
 
 func TestRunErrors(t *testing.T) {
 	dir := t.TempDir()
-	v2 := filepath.Join(dir, "v2.json")
+	v9 := filepath.Join(dir, "v9.json")
 	data, _ := os.ReadFile(small)
-	os.WriteFile(v2, bytes.Replace(data, []byte("fimprune/results/v1"), []byte("fimprune/results/v2"), 1), 0o644)
+	os.WriteFile(v9, bytes.Replace(data, []byte("fimprune/results/v1"), []byte("fimprune/results/v9"), 1), 0o644)
 	for _, tc := range []struct {
 		args  []string
 		usage bool
@@ -91,7 +91,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-in", small, "extra"}, true, "unexpected arguments"},
 		{[]string{"-in", ""}, true, "-in must name"},
 		{[]string{"-in", filepath.Join(dir, "missing.json")}, false, "no such file"},
-		{[]string{"-in", v2, "-out", dir}, false, `unsupported schema "fimprune/results/v2"`},
+		{[]string{"-in", v9, "-out", dir}, false, `unsupported schema "fimprune/results/v9"`},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(&stdout, &stderr, tc.args)
