@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/fimprune/fimprune/fimlib/backend"
+)
+
+// machineHeader describes where and how the Go side ran; backendName is the
+// started backend's own name (Config says what was asked for).
+func machineHeader(now time.Time, backendName string) []HeaderLine {
+	goexperiment, gomlx := "(none)", "?"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "GOEXPERIMENT" && s.Value != "" {
+				goexperiment = s.Value
+			}
+		}
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/gomlx/gomlx" {
+				gomlx = dep.Version
+			}
+		}
+	}
+	return []HeaderLine{
+		{"machine", fmt.Sprintf("%s, %d cores, %s/%s", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)},
+		{"Go", fmt.Sprintf("%s, GOEXPERIMENT=%s, gomlx %s, backend %s (%s)", runtime.Version(), goexperiment, gomlx, backend.Config(), backendName)},
+		{"date", now.Format("2006-01-02")},
+	}
+}
+
+// cpuModel is /proc/cpuinfo's first "model name" (Linux), else "unknown CPU".
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// referenceHeader describes the PyTorch side from its own report.
+func referenceHeader(column string, ref *Reference, python string) HeaderLine {
+	torch, _ := ref.String("torch_version")
+	py, _ := ref.String("python_version")
+	np, _ := ref.String("numpy_version")
+	loader, _ := ref.String("loader")
+	blas, _ := ref.String("blas")
+	return HeaderLine{column, fmt.Sprintf("%s (%s, Python %s, numpy %s), %g intra-op threads (its default unless -torch-threads), BLAS %s, training batches from %s",
+		torch, python, py, np, ref.Values["threads"], blas, loader)}
+}
+
+// loadAverage is the 1-minute load average from /proc/loadavg (Linux), else
+// "?". Other processes on the machine change every timing here; the header
+// shows the load at the start and the end so a reader can tell.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(data)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}

@@ -1,0 +1,342 @@
+// Command bench times fimprune against a PyTorch reference of the same
+// protocol on the same machine and the same data, and prints a table with a
+// row per figure: benchmark | fimprune (Go) | then, for each run of the
+// reference, its value and the ratio Go ÷ that value.
+//
+// Usage:
+//
+//	GOEXPERIMENT=simd go run ./scripts/bench [flags]
+//
+// It loads and prepares UCI Adult as scripts/experiment does (the data
+// directory is -data, $FIMPRUNE_DATA, the user cache, else a download),
+// exports the prepared splits for bench/reference.py (raw little-endian
+// arrays plus meta.json: see [RefData]), runs the Go benchmarks ([benchmarks];
+// -only picks some), then the reference with Debian's /usr/bin/python3: once
+// as installed and, with -openblas (the default), once more with Debian's
+// OpenBLAS first on its LD_LIBRARY_PATH, because Debian's python3-torch
+// otherwise calls the netlib reference BLAS (see openblas.go). As root it
+// installs python3-torch with apt-get if torch is missing; otherwise it says
+// so and prints the Go side alone. Progress goes to stderr, the table to
+// stdout and to table.md in the work directory (-out, default a new
+// temporary directory), beside the exported data, the protocol's run
+// directory and each reference run's raw reference.json.
+//
+// Usage errors exit with status 2, failures with 1.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fimprune/fimprune/scripts/internal/cli"
+
+	"github.com/fimprune/fimprune/fimlib/adult"
+	"github.com/fimprune/fimprune/fimlib/backend"
+	"github.com/fimprune/fimprune/fimlib/experiment"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() { // after the first Ctrl-C, a second one kills as usual
+		<-ctx.Done()
+		stop()
+	}()
+	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
+	stop()
+	cli.Exit("bench", err)
+}
+
+// options are the command line's settings.
+type options struct {
+	dataDir, outDir string
+	reference       bool
+	python, script  string
+	torchThreads    int
+	openblas        bool
+	openblasDir     string
+	only            []Benchmark
+	markdown, quiet bool
+}
+
+func parseArgs(stderr io.Writer, args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.dataDir, "data", "", "directory with adult.data and adult.test (default: $FIMPRUNE_DATA, then the user cache, then download)")
+	fs.StringVar(&o.outDir, "out", "", "work directory for the exported data, the protocol's run directory, reference.json and table.md (default: a new temporary directory)")
+	fs.BoolVar(&o.reference, "reference", true, "run the PyTorch reference (bench/reference.py) side by side")
+	fs.StringVar(&o.python, "python", DefaultPython, "Python interpreter for the reference (Debian's, where apt's python3-torch lives)")
+	fs.StringVar(&o.script, "reference-script", "", "path of the reference script (default: "+ReferenceScript+" in the module)")
+	fs.IntVar(&o.torchThreads, "torch-threads", 0, "PyTorch intra-op threads for the reference (0: PyTorch's default)")
+	fs.BoolVar(&o.openblas, "openblas", true, "also run the reference with Debian's OpenBLAS (libopenblas0-pthread; fetched with apt-get download into the user cache if not installed) first on its LD_LIBRARY_PATH: Debian's python3-torch otherwise calls the reference BLAS")
+	fs.StringVar(&o.openblasDir, "openblas-dir", "", "directory holding OpenBLAS's libblas.so.3 for the -openblas run (default: the installed package's, else the cached download)")
+	only := fs.String("only", "", "comma-separated benchmarks to run (default all: "+benchmarkNames()+")")
+	fs.BoolVar(&o.markdown, "markdown", false, "also print the table as Markdown (for BENCHMARKS.md)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: go run ./scripts/bench [flags]\n\nbenchmarks:")
+		for _, b := range benchmarks {
+			fmt.Fprintf(stderr, "  %-12s %s\n", b.Name, b.About)
+		}
+		fmt.Fprintln(stderr, "\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, cli.Usage(err)
+	}
+	if fs.NArg() > 0 {
+		return o, cli.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	var err error
+	if o.only, err = selectBenchmarks(*only); err != nil {
+		return o, cli.Usage(err)
+	}
+	if o.torchThreads < 0 {
+		return o, cli.Usage(fmt.Errorf("-torch-threads %d must not be negative", o.torchThreads))
+	}
+	return o, nil
+}
+
+// selectBenchmarks returns the benchmarks named in list, in the harness's
+// order; an empty list selects all.
+func selectBenchmarks(list string) ([]Benchmark, error) {
+	if strings.TrimSpace(list) == "" {
+		return benchmarks, nil
+	}
+	want := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.ContainsFunc(benchmarks, func(b Benchmark) bool { return b.Name == name }) {
+			return nil, fmt.Errorf("-only: unknown benchmark %q (known: %s)", name, benchmarkNames())
+		}
+		want[name] = true
+	}
+	var out []Benchmark
+	for _, b := range benchmarks {
+		if want[b.Name] {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, stdout, stderr io.Writer, args []string) (err error) {
+	o, err := parseArgs(stderr, args)
+	if err != nil {
+		return err
+	}
+	if err := backend.Check(backend.Config()); err != nil {
+		return cli.Usage(err)
+	}
+	logw := stderr
+	if o.quiet {
+		logw = io.Discard
+	}
+	start, startLoad := time.Now(), loadAverage()
+	if o.outDir == "" {
+		if o.outDir, err = os.MkdirTemp("", "fimprune-bench-"); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(logw, "bench: work directory %s\n", o.outDir)
+
+	// Settle the reference before the Go benchmarks, not after them.
+	variants, whyNot := referenceVariants(ctx, &o, logw)
+	if whyNot != "" {
+		fmt.Fprintf(stderr, "bench: skipping the PyTorch reference: %s\n", whyNot)
+	}
+
+	env, err := newEnv(o, logw)
+	if err != nil {
+		return err
+	}
+	defer env.Backend.Finalize()
+	exportDir := filepath.Join(o.outDir, "refdata")
+	if err := env.Export.Write(exportDir); err != nil {
+		return fmt.Errorf("exporting data for the reference: %w", err)
+	}
+
+	var figs []Figure
+	for _, b := range o.only {
+		fmt.Fprintf(logw, "bench: == %s: %s\n", b.Name, b.About)
+		more, err := b.Run(ctx, env)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.Name, err)
+		}
+		figs = append(figs, more...)
+	}
+	// Taken before the reference runs; it is a separate process anyway.
+	figs = append(figs, Figure{Label: "peak RSS of the process", Unit: Megabytes, Go: peakRSSMegabytes(), Ref: RefKey("peak_rss_mb")})
+
+	var refErr error
+	for _, v := range variants {
+		if v.skipped != "" {
+			continue
+		}
+		fmt.Fprintf(logw, "bench: == %s reference (%s %s)\n", v.column, o.python, o.script)
+		if err := os.MkdirAll(v.outDir, 0o755); err != nil {
+			return err
+		}
+		v.ref, v.err = runReference(ctx, referenceRun{python: o.python, script: o.script, dataDir: exportDir, outDir: v.outDir,
+			sections: referenceSections(o.only), threads: o.torchThreads, libs: v.libs}, logw)
+		if v.err != nil {
+			// The Go figures took long to measure: print them anyway, fail at the end.
+			fmt.Fprintf(stderr, "bench: the %s reference failed: %v\n", v.column, v.err)
+			refErr = errors.Join(refErr, fmt.Errorf("%s reference: %w", v.column, v.err))
+		}
+	}
+
+	t := Table{Header: machineHeader(start, env.Backend.Name())}
+	t.Header = append(t.Header, HeaderLine{"load average (1 min)", fmt.Sprintf("%s at the start, %s at the end (%d cores)", startLoad, loadAverage(), runtime.NumCPU())})
+	var refs []*Reference
+	switch {
+	case !o.reference:
+		t.Header = append(t.Header, HeaderLine{"PyTorch", "not run (-reference=false)"})
+	case whyNot != "":
+		t.Header = append(t.Header, HeaderLine{"PyTorch", "not run: " + whyNot})
+	}
+	for _, v := range variants {
+		switch {
+		case v.skipped != "":
+			t.Header = append(t.Header, HeaderLine{v.column, "not run: " + v.skipped})
+			continue
+		case v.err != nil:
+			t.Header = append(t.Header, HeaderLine{v.column, "failed: " + v.err.Error()})
+		default:
+			t.Header = append(t.Header, referenceHeader(v.column, v.ref, o.python))
+		}
+		t.Columns = append(t.Columns, v.column)
+		refs = append(refs, v.ref)
+		for _, n := range v.ref.Notes() {
+			if !slices.Contains(t.Notes, n) {
+				t.Notes = append(t.Notes, n)
+			}
+		}
+	}
+	t.Rows = Resolve(figs, refs)
+	t.Header = append(t.Header, HeaderLine{"command", commandLine(args)})
+	if err := t.WriteText(stdout); err != nil {
+		return err
+	}
+	if o.markdown {
+		fmt.Fprintln(stdout)
+		if err := t.WriteMarkdown(stdout); err != nil {
+			return err
+		}
+	}
+	f, err := os.Create(filepath.Join(o.outDir, "table.md"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	if err := t.WriteMarkdown(f); err != nil {
+		return err
+	}
+	return refErr
+}
+
+// referenceVariant is one run of the reference: a value and a ratio column.
+type referenceVariant struct {
+	column  string // its columns' title
+	outDir  string // its --out: where it leaves files for the Go side, and reference.json
+	libs    string // put first on its LD_LIBRARY_PATH; "" runs it as installed
+	skipped string // why it does not run ("": it runs)
+	ref     *Reference
+	err     error
+}
+
+// referenceVariants decides which reference runs happen: PyTorch as Debian
+// installs it and, with -openblas, the same with OpenBLAS. whyNot says why
+// there are none although -reference asked for them. It fills in o.script.
+func referenceVariants(ctx context.Context, o *options, logw io.Writer) (variants []*referenceVariant, whyNot string) {
+	if !o.reference || len(referenceSections(o.only)) == 0 {
+		return nil, ""
+	}
+	if o.script == "" {
+		var err error
+		if o.script, err = findScript(); err != nil {
+			return nil, fmt.Sprintf("reference script not found (%v)", err)
+		}
+	}
+	if ok, why := ensureTorch(ctx, o.python, logw); !ok {
+		return nil, why
+	}
+	variants = append(variants, &referenceVariant{column: "PyTorch", outDir: filepath.Join(o.outDir, "reference")})
+	if o.openblas {
+		v := &referenceVariant{column: "PyTorch + OpenBLAS", outDir: filepath.Join(o.outDir, "reference-openblas"), libs: o.openblasDir}
+		if v.libs == "" {
+			var err error
+			if v.libs, err = openBLASDir(ctx, logw); err != nil {
+				v.skipped = err.Error()
+				fmt.Fprintf(logw, "bench: no OpenBLAS run: %v\n", err)
+			}
+		}
+		variants = append(variants, v)
+	}
+	return variants, ""
+}
+
+// newEnv loads and prepares the data with the default protocol's
+// configuration and fills the export: the shadow half and the parameters of
+// the Fisher cross-check are drawn here, so that both sides use the same.
+func newEnv(o options, logw io.Writer) (*Env, error) {
+	cfg := experiment.Default()
+	var err error
+	if cfg.DataDir, err = adult.ResolveDir(o.dataDir, logw); err != nil {
+		return nil, err
+	}
+	set, err := adult.Load(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	d, err := experiment.Prepare(set, cfg)
+	if err != nil {
+		return nil, err
+	}
+	export, err := NewRefData(d, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5ade))
+	half := rng.Perm(d.Train.Rows())[:d.Train.Rows()/2]
+	slices.Sort(half)
+	export.Meta.ShadowRows = half
+	export.Params = cfg.Arch.Init(cfg.Seed + 100)
+	b, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Config: cfg, Data: d, Export: export, Backend: b, WorkDir: o.outDir, Log: logw}, nil
+}
+
+// commandLine is how this run was started, for the table's header.
+func commandLine(args []string) string {
+	cmd := "go run ./scripts/bench"
+	if e := os.Getenv("GOEXPERIMENT"); e != "" {
+		cmd = "GOEXPERIMENT=" + e + " " + cmd
+	}
+	if len(args) > 0 {
+		cmd += " " + strings.Join(args, " ")
+	}
+	return cmd
+}
