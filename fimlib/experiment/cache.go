@@ -9,7 +9,9 @@ package experiment
 // ([Session.CacheKey]) is a SHA-256 over everything that determines the
 // phase's output, so a changed configuration or changed data never reuses a
 // stale result, while a change that only affects later phases (say, the
-// fine-tuning epochs) keeps the earlier ones.
+// fine-tuning epochs) keeps the earlier ones. The last phase, [PhaseStudy],
+// is the multi-seed comparison of deletion methods ([Session.Study]); its
+// key adds the study's settings ([StudyConfig]).
 
 import (
 	"bytes"
@@ -44,10 +46,13 @@ const (
 	PhaseTrain  Phase = "train"  // [Session.TrainModels]: the full and retrained models
 	PhaseFisher Phase = "fisher" // [Session.Fisher]: the deletion set's Fisher scores
 	PhasePrune  Phase = "prune"  // [Session.PruneAll]: every fraction pruned, fine-tuned and attacked
+	// PhaseStudy is [Session.Study]: the deletion methods compared over
+	// seeds (Results.Study). It needs Config.Study.Seeds > 0.
+	PhaseStudy Phase = "study"
 )
 
 // Phases lists the cacheable phases in order.
-var Phases = []Phase{PhaseTrain, PhaseFisher, PhasePrune}
+var Phases = []Phase{PhaseTrain, PhaseFisher, PhasePrune, PhaseStudy}
 
 // CacheStatus says what [Session.RunCached] did for one phase.
 type CacheStatus struct {
@@ -81,6 +86,9 @@ type cacheKeyMaterial struct {
 	// on zeroed: Parallel always (it changes times, not numbers), and for the
 	// early phases the settings of the later ones.
 	Config results.Config
+	// Study is the study's settings, for PhaseStudy only (nil, and so left
+	// out of the JSON, for the other phases: their keys stay as they were).
+	Study *StudyConfig `json:",omitempty"`
 	// Data: the input files' sums and the rows the preparation chose (a
 	// deletion file's contents only show there).
 	SHA256        map[string]string
@@ -95,8 +103,10 @@ type cacheKeyMaterial struct {
 // CacheKey returns the key of phase p: a hex SHA-256 over the configuration
 // fields p depends on, the data's checksums and chosen rows, the backend
 // configuration and the build (Go release, GOOS, GOARCH, GOEXPERIMENT, gomlx
-// version). The data
-// must be loaded (LoadData or UseData).
+// version). PhaseStudy's key also covers Config.Study, and leaves out the
+// protocol's settings the study does not use (the pruning fractions, the
+// Fisher kind, the seed attack's non-members, the selection weights). The
+// data must be loaded (LoadData or UseData).
 func (s *Session) CacheKey(p Phase) (string, error) {
 	if s.d == nil {
 		return "", errors.New("experiment: cache key: no data loaded (call LoadData or UseData first)")
@@ -110,6 +120,11 @@ func (s *Session) CacheKey(p Phase) (string, error) {
 		// Fractions stay: the comparison with the other Fisher kind is per fraction.
 		cfg.FineTune, cfg.Selection = results.TrainConfig{}, results.Selection{}
 	case PhasePrune:
+	case PhaseStudy:
+		// The study trains its own full models (seeds Seed, Seed+1, …),
+		// prunes at Study.Fraction with the empirical Fisher, and attacks
+		// with every test row.
+		cfg.Fractions, cfg.FisherKind, cfg.NonMembers, cfg.Selection = nil, "", 0, results.Selection{}
 	default:
 		return "", fmt.Errorf("experiment: unknown phase %q", p)
 	}
@@ -119,6 +134,10 @@ func (s *Session) CacheKey(p Phase) (string, error) {
 		Rows:         [4]int{len(s.d.Splits.Train), len(s.d.Splits.Val), len(s.d.Splits.Test), len(s.d.Set.Features)},
 		DeletionRows: s.d.DeletionRows, NonMemberRows: s.d.NonMemberRows,
 		GoVersion: env.GoVersion, GOOS: env.GOOS, GOARCH: env.GOARCH, GOEXPERIMENT: env.GOEXPERIMENT, Gomlx: env.GomlxVersion,
+	}
+	if p == PhaseStudy {
+		study := s.cfg.Study
+		m.Study, m.NonMemberRows = &study, nil
 	}
 	data, err := json.Marshal(m)
 	if err != nil {
@@ -132,6 +151,7 @@ func (s *Session) CacheKey(p Phase) (string, error) {
 // round-trip exactly). Results is the whole results record as the phase left
 // it, so that fields a phase fills are restored even when they are added to
 // the schema later; the parameters are the session's unexported state.
+// PhaseStudy's file holds Results.Study alone (the rest of Results is zero).
 type cacheFile struct {
 	Version int
 	Phase   Phase
@@ -159,7 +179,8 @@ func cachePath(p Phase, key string) string {
 // Timings.Total counts a loaded phase at its recorded time. A cache
 // file that cannot be used (another key, another version, unreadable) is
 // recomputed and replaced, never an error. Phases must come in order: the
-// data first, then PhaseTrain, PhaseFisher, PhasePrune.
+// data first, then PhaseTrain, PhaseFisher, PhasePrune, PhaseStudy (which
+// also needs Config.Study.Seeds > 0).
 func (s *Session) RunCached(p Phase) (CacheStatus, error) {
 	t0 := time.Now()
 	if err := s.cacheReady(p); err != nil {
@@ -235,6 +256,15 @@ func (s *Session) cacheReady(p Phase) error {
 		if s.full.params == nil || s.scores == nil {
 			return errors.New("experiment: the prune phase needs the trained models and the Fisher scores (run PhaseTrain and PhaseFisher first)")
 		}
+	case PhaseStudy:
+		if s.cfg.Study.Seeds == 0 {
+			return errors.New("experiment: the study phase needs Config.Study.Seeds > 0")
+		}
+		// The study does not use the protocol's models, but a prune phase
+		// loaded after it would replace the results it added.
+		if s.res.Models.Pruned == nil {
+			return errors.New("experiment: the study phase comes after the prune phase (run PhaseTrain, PhaseFisher and PhasePrune first)")
+		}
 	default:
 		return fmt.Errorf("experiment: unknown phase %q", p)
 	}
@@ -249,6 +279,8 @@ func (s *Session) runPhase(p Phase) error {
 		return s.Fisher()
 	case PhasePrune:
 		return s.PruneAll()
+	case PhaseStudy:
+		return s.Study()
 	}
 	return fmt.Errorf("experiment: unknown phase %q", p)
 }
@@ -263,6 +295,8 @@ func (s *Session) snapshot(p Phase, key string) *cacheFile {
 		cf.Scores = s.scores
 	case PhasePrune:
 		cf.Pruned = s.pruned
+	case PhaseStudy:
+		cf.Results = &results.Results{Study: s.res.Study}
 	}
 	return cf
 }
@@ -270,10 +304,20 @@ func (s *Session) snapshot(p Phase, key string) *cacheFile {
 // restore puts a loaded phase into the session: its parameters, and the
 // results as the phase left them, except what this session determined
 // before any phase ran (configuration, environment, dataset, the data's load
-// time), which the key guarantees to match in everything but times.
+// time), which the key guarantees to match in everything but times. A
+// loaded study adds Results.Study and leaves the rest as it is (its key
+// does not cover every setting of the protocol's phases).
 func (s *Session) restore(cf *cacheFile) error {
 	if cf.Results == nil {
 		return fmt.Errorf("cache file holds no results")
+	}
+	if cf.Phase == PhaseStudy {
+		if cf.Results.Study == nil {
+			return fmt.Errorf("cache file holds no %s output", cf.Phase)
+		}
+		s.res.Study = cf.Results.Study
+		s.start = s.start.Add(-time.Duration(cf.Results.Study.Seconds * float64(time.Second)))
+		return nil
 	}
 	switch {
 	case cf.Phase == PhaseTrain && cf.Full != nil && cf.Retrain != nil:

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,10 +61,18 @@ func newCacheSession(t *testing.T, cfg Config, d *Data) *Session {
 	return s
 }
 
-// runAll runs or loads every phase and returns which were loaded.
+// runAll runs or loads every phase of the protocol (through PhasePrune)
+// and returns which were loaded.
 func runAll(t *testing.T, s *Session) map[Phase]bool {
 	t.Helper()
-	sts, err := s.RunCachedThrough(PhasePrune)
+	return runThrough(t, s, PhasePrune)
+}
+
+// runThrough runs or loads every phase up to last and returns which were
+// loaded.
+func runThrough(t *testing.T, s *Session, last Phase) map[Phase]bool {
+	t.Helper()
+	sts, err := s.RunCachedThrough(last)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +80,8 @@ func runAll(t *testing.T, s *Session) map[Phase]bool {
 	for _, st := range sts {
 		loaded[st.Phase] = st.Loaded
 	}
-	if len(loaded) != len(Phases) {
-		t.Fatalf("RunCachedThrough returned %v", sts)
+	if want := slices.Index(Phases, last) + 1; len(loaded) != want || sts[len(sts)-1].Phase != last {
+		t.Fatalf("RunCachedThrough(%s) returned %v, want %d phases", last, sts, want)
 	}
 	return loaded
 }
@@ -220,8 +229,39 @@ func TestCacheKey(t *testing.T) {
 
 	lr := cfg
 	lr.Train.LearningRate = 2e-3
-	if got := keys(lr, d); got[PhaseTrain] == base[PhaseTrain] || got[PhasePrune] == base[PhasePrune] {
-		t.Error("a training learning rate did not change the train and prune keys")
+	if got := keys(lr, d); got[PhaseTrain] == base[PhaseTrain] || got[PhasePrune] == base[PhasePrune] || got[PhaseStudy] == base[PhaseStudy] {
+		t.Error("a training learning rate did not change the train, prune and study keys")
+	}
+
+	// The study's settings are in the study's key and in no other; the
+	// protocol's settings the study does not use are not in its key.
+	withStudy := cfg
+	withStudy.Study = StudyConfig{Seeds: 2, Shadows: 8, Fraction: 0.2}
+	studyKeys := keys(withStudy, d)
+	for _, p := range []Phase{PhaseTrain, PhaseFisher, PhasePrune} {
+		if studyKeys[p] != base[p] {
+			t.Errorf("the study's settings changed the %s key", p)
+		}
+	}
+	if studyKeys[PhaseStudy] == base[PhaseStudy] || studyKeys[PhaseStudy] == studyKeys[PhasePrune] {
+		t.Error("the study's settings did not change its key, or it shares the prune key")
+	}
+	for name, mutate := range map[string]func(*Config){
+		"seeds":    func(c *Config) { c.Study.Seeds = 3 },
+		"shadows":  func(c *Config) { c.Study.Shadows = 16 },
+		"fraction": func(c *Config) { c.Study.Fraction = 0.3 },
+	} {
+		c := withStudy
+		mutate(&c)
+		if got := keys(c, d); got[PhaseStudy] == studyKeys[PhaseStudy] || got[PhasePrune] != studyKeys[PhasePrune] {
+			t.Errorf("study %s: study key changed %v, prune key changed %v", name,
+				got[PhaseStudy] != studyKeys[PhaseStudy], got[PhasePrune] != studyKeys[PhasePrune])
+		}
+	}
+	unused := withStudy
+	unused.Fractions, unused.Fisher, unused.NonMembers = []float64{0.2}, "true", 30
+	if got := keys(unused, cacheTestDataFor(t, d, unused)); got[PhaseStudy] != studyKeys[PhaseStudy] || got[PhasePrune] == studyKeys[PhasePrune] {
+		t.Error("fractions, Fisher kind or the seed attack's non-members changed the study key, or not the prune key")
 	}
 
 	// Other data with the same configuration: another checksum.
@@ -238,6 +278,103 @@ func TestCacheKey(t *testing.T) {
 	dd.DeletionRows = append([]int{d.RetainedRows[0]}, d.DeletionRows[1:]...)
 	if got := keys(cfg, &dd); got[PhaseTrain] == base[PhaseTrain] {
 		t.Error("other deletion rows gave the same train key")
+	}
+}
+
+// cacheTestDataFor prepares d's dataset again for cfg (other non-members,
+// say).
+func cacheTestDataFor(t *testing.T, d *Data, cfg Config) *Data {
+	t.Helper()
+	dd, err := Prepare(d.Set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dd
+}
+
+// TestRunCachedStudy: the study phase is computed once, then loaded as it
+// was computed, without touching what the earlier phases put into the
+// results, and Write puts it into results.json. A changed study setting
+// recomputes the study alone; a changed protocol setting the study does not
+// use recomputes the phases that use it and loads the study.
+func TestRunCachedStudy(t *testing.T) {
+	cfg := cacheTestConfig(t)
+	cfg.Study = StudyConfig{Seeds: 2, Shadows: 8, Fraction: 0.2}
+	d := cacheTestData(t, &cfg)
+	marshal := func(st *results.Study) string {
+		t.Helper()
+		data, err := results.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+
+	first := newCacheSession(t, cfg, d)
+	if _, err := first.RunCached(PhaseStudy); err == nil || !strings.Contains(err.Error(), "after the prune phase") {
+		t.Errorf("study before the protocol's phases: err = %v", err)
+	}
+	if loaded := runThrough(t, first, PhaseStudy); loaded[PhaseStudy] {
+		t.Fatal("empty run directory, yet the study was loaded")
+	}
+	st := first.Results().Study
+	if st == nil || len(st.Seeds) != 2 || st.Shadows != 8 || len(st.Methods) == 0 || st.Methods[0].ULiRA == nil {
+		t.Fatalf("study missing or incomplete: %+v", st)
+	}
+	computed := marshal(st)
+
+	second := newCacheSession(t, cfg, d)
+	if loaded := runThrough(t, second, PhaseStudy); !loaded[PhaseTrain] || !loaded[PhaseFisher] || !loaded[PhasePrune] || !loaded[PhaseStudy] {
+		t.Fatalf("same configuration, yet loaded only %v", loaded)
+	}
+	if got := marshal(second.Results().Study); got != computed {
+		t.Errorf("loaded study differs from the computed one:\n%s", firstLineDiff(computed, got))
+	}
+	if got, want := phaseOutputs(t, second), phaseOutputs(t, first); got != want {
+		t.Errorf("loading the study changed the protocol's results:\n%s", firstLineDiff(want, got))
+	}
+	if err := second.Write(); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := results.Read(filepath.Join(cfg.OutDir, ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if onDisk.Study == nil || marshal(onDisk.Study) != computed {
+		t.Error("results.json does not hold the loaded study")
+	}
+	if tm := onDisk.Timings; tm.Total < tm.Train+tm.Fisher+tm.PruneFinetune+st.Seconds {
+		t.Errorf("loaded run: total time %.3fs is less than its phases' and the study's", tm.Total)
+	}
+
+	for _, c := range []struct {
+		name   string
+		mutate func(*Config)
+		want   map[Phase]bool // loaded
+	}{
+		{"fractions", func(c *Config) { c.Fractions = []float64{0.2} }, map[Phase]bool{PhaseTrain: true, PhaseStudy: true}},
+		{"study shadows", func(c *Config) { c.Study.Shadows = 0 }, map[Phase]bool{PhaseTrain: true, PhaseFisher: true, PhasePrune: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			changed := cfg
+			c.mutate(&changed)
+			s := newCacheSession(t, changed, d)
+			got := runThrough(t, s, PhaseStudy)
+			for _, p := range Phases {
+				if got[p] != c.want[p] {
+					t.Errorf("%s: loaded = %v, want %v", p, got[p], c.want[p])
+				}
+			}
+			if st := s.Results().Study; st == nil || st.Shadows != changed.Study.Shadows {
+				t.Errorf("study after the change: %+v", st)
+			}
+		})
+	}
+
+	none := cfg
+	none.Study = StudyConfig{}
+	if _, err := newCacheSession(t, none, d).RunCachedThrough(PhaseStudy); err == nil || !strings.Contains(err.Error(), "Study.Seeds > 0") {
+		t.Errorf("study phase without a study: err = %v", err)
 	}
 }
 

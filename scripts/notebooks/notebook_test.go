@@ -13,6 +13,7 @@ import (
 	"github.com/fimprune/fimprune/scripts/internal/cli"
 
 	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
+	"github.com/fimprune/fimprune/fimlib/results"
 )
 
 // notebookPath is the notebook the tests check.
@@ -60,20 +61,27 @@ func TestNotebookQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkOutputs(t, book, 0.80)
+	checkOutputs(t, book, 0.80, 2)
 	if paths := book.AbsolutePaths(machinePaths(filepath.Dir(filepath.Dir(nb)), options{runDir: filepath.Join(out, "run")})); len(paths) > 0 {
 		t.Errorf("outputs show paths of this machine: %q", paths)
 	}
-	// The quick run wrote its results into the run directory given.
-	if _, err := os.Stat(filepath.Join(out, "run", "results.json")); err != nil {
-		t.Error(err)
+	// The quick run wrote its results, with the study's quick settings,
+	// into the run directory given.
+	res, err := results.Read(filepath.Join(out, "run", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := res.Study; st == nil || len(st.Seeds) != 2 || st.Shadows != 8 || st.Fraction != 0.2 {
+		t.Errorf("results.json: study %+v, want 2 seeds, 8 shadows, fraction 0.2", st)
 	}
 }
 
 // checkOutputs checks what the executed notebook shows: every code cell ran
 // without errors, the full model's test accuracy is at least minAcc, there
-// are at least four SVG figures, and the pruning cell shows per-tensor counts.
-func checkOutputs(t *testing.T, book *Notebook, minAcc float64) {
+// are at least four SVG figures, the pruning cell shows per-tensor counts,
+// and section 13 ran a study over seeds seeds and shows the report's section
+// 8 with its verdicts, one of which it recomputes by hand.
+func checkOutputs(t *testing.T, book *Notebook, minAcc float64, seeds int) {
 	t.Helper()
 	if errs := book.Errors(); len(errs) > 0 {
 		t.Errorf("failing cells:\n%s", strings.Join(errs, "\n"))
@@ -121,6 +129,70 @@ func checkOutputs(t *testing.T, book *Notebook, minAcc float64) {
 	if !strings.Contains(h, "/ 20,802") {
 		t.Error("the pruning cell shows no total over the 20,802 parameters")
 	}
+	checkStudy(t, book, seeds)
+}
+
+// verdictRE matches the report's verdict on FIM pruning against random
+// pruning on test accuracy (report.pairedVerdict).
+var verdictRE = regexp.MustCompile(`(is higher than|is lower than|is not distinguishable from) random pruning at [^<]*? on test accuracy`)
+
+// checkStudy checks section 13: the study cell ran the study over seeds
+// seeds and printed every method, the report cell shows section 8 with its
+// tables, the Pareto figure and the verdicts, and the hand computation of
+// one verdict agrees with results.NewEstimate and with the report.
+func checkStudy(t *testing.T, book *Notebook, seeds int) {
+	t.Helper()
+	cell, ok := book.Tagged("study")
+	if !ok {
+		t.Fatal("no cell tagged study")
+	}
+	out := cell.OutputText()
+	if !regexp.MustCompile(`(?m)^study: (computed in|loaded from)`).MatchString(out) {
+		t.Errorf("the study cell does not report the study phase:\n%s", out)
+	}
+	if m := regexp.MustCompile(`study: (\d+) methods × (\d+) seeds`).FindStringSubmatch(out); m == nil {
+		t.Errorf("the study cell prints no summary:\n%s", out)
+	} else if n, _ := strconv.Atoi(m[2]); n != seeds {
+		t.Errorf("the study ran over %d seeds, want %d", n, seeds)
+	}
+	for _, name := range []string{"fim-prune-0.2 ", "random-prune-0.2 ", "finetune ", "retrain "} {
+		if !strings.Contains(out, "\n"+name) {
+			t.Errorf("the study cell prints no line for %s", name)
+		}
+	}
+
+	cell, ok = book.Tagged("study-report")
+	if !ok {
+		t.Fatal("no cell tagged study-report")
+	}
+	h := cell.HTML()
+	for _, want := range []string{"8.1 Utility and cost", "8.2 Forgetting", "U-LiRA accuracy", `<figure id="fig-5-pareto">`, "<svg", "8.4 Verdicts", "against random pruning", "against retraining"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("the study-report cell shows no %q", want)
+		}
+	}
+	if !verdictRE.MatchString(h) {
+		t.Error("the study-report cell shows no verdict on FIM pruning against random pruning")
+	}
+
+	cell, ok = book.Tagged("study-paired")
+	if !ok {
+		t.Fatal("no cell tagged study-paired")
+	}
+	out = cell.OutputText()
+	if !strings.Contains(out, ": the same") {
+		t.Errorf("the hand computation was not checked against results.NewEstimate:\n%s", out)
+	}
+	mine := regexp.MustCompile(`verdict by the rule: FIM pruning "([^"]+)" random pruning`).FindStringSubmatch(out)
+	theirs := verdictRE.FindStringSubmatch(cell.HTML())
+	switch {
+	case mine == nil:
+		t.Errorf("the study-paired cell prints no verdict:\n%s", out)
+	case theirs == nil:
+		t.Error("the study-paired cell shows no report verdict on the same pair")
+	case mine[1] != theirs[1]:
+		t.Errorf("verdict by hand %q, the report's %q", mine[1], theirs[1])
+	}
 }
 
 // TestCommittedNotebook checks the notebook as committed, without running
@@ -136,7 +208,7 @@ func TestCommittedNotebook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkOutputs(t, book, 0.84)
+	checkOutputs(t, book, 0.84, 5)
 	for _, c := range book.Cells {
 		if strings.Contains(c.OutputText(), "quick settings: too few epochs") {
 			t.Errorf("cell %s: the committed outputs come from a quick run; refresh them with go run ./scripts/notebooks -update", c.Label())
