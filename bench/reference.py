@@ -485,6 +485,21 @@ def blas_library():
     return path
 
 
+def peak_rss_mb():
+    """This process's peak resident set size in MB. getrusage's ru_maxrss
+    is not used: Linux carries it across execve, so a child started by a
+    larger parent (the Go harness) reports the parent's peak; VmHWM in
+    /proc/self/status belongs to this process image alone."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="directory written by scripts/bench (meta.json and the .f32/.i32 arrays)")
@@ -523,7 +538,7 @@ def main():
     if "epoch" in only:
         run_epoch(splits, hp, seed, out)
     out["blas"] = blas_library()
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    out["peak_rss_mb"] = peak_rss_mb()
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     print()
 

@@ -118,6 +118,13 @@ func TestFigures(t *testing.T) {
 					legends [][]string
 				}{"fig-4-roc.svg", 1, [][]string{append(append([]string{"full", "retrain"}, prunedLabels(res.Config.Fractions)...), "no signal (AUC 0.5)")}})
 			}
+			if res.Study != nil { // a study run adds the Pareto figure (its own tests: study_test.go)
+				want = append(want, struct {
+					name    string
+					panels  int
+					legends [][]string
+				}{"fig-5-pareto.svg", 1, nil})
+			}
 			if len(files.Figures) != len(want) {
 				t.Fatalf("%d figures, want %d", len(files.Figures), len(want))
 			}

@@ -39,6 +39,7 @@ const (
 	Accuracy  Unit = "accuracy"
 	Megabytes Unit = "MB"
 	RelDiff   Unit = "rel. diff"
+	Ratio     Unit = "ratio" // a Go-side ratio (e.g. a deletion's cost ÷ retraining's)
 )
 
 // hasRatio reports whether Go ÷ PyTorch is meaningful for u (costs, not scores).
@@ -107,6 +108,10 @@ var benchmarks = []Benchmark{
 		Reference: []string{"shadow"}, Run: benchShadow},
 	{Name: "epoch", About: "one training epoch at batch 64 over the training split",
 		Reference: []string{"epoch"}, Run: benchEpoch},
+	{Name: "shadows", About: "64 shadow models (seed recipe, random halves) trained as one ensemble (train.FitEnsemble)",
+		Reference: []string{"shadow"}, Run: benchShadows},
+	{Name: "deletion", About: "one deletion (Fisher + prune 0.2 + fine-tune, seed and fast recipes) against retraining, one model at a time",
+		Run: benchDeletion},
 }
 
 // benchmarkNames lists the known names, for usage messages.

@@ -143,6 +143,8 @@ func formatValue(v float64, u Unit) string {
 		return strconv.FormatFloat(v, 'f', 0, 64) + " MB"
 	case RelDiff:
 		return strconv.FormatFloat(v, 'e', 1, 64)
+	case Ratio:
+		return significant(v, 2) + "×"
 	}
 	return significant(v, 3) + " " + string(u)
 }

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fimprune/fimprune/fimlib/fisher"
+	"github.com/fimprune/fimprune/fimlib/mia"
+	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/prune"
+	"github.com/fimprune/fimprune/fimlib/shadow"
+	"github.com/fimprune/fimprune/fimlib/train"
+)
+
+// benchShadows trains 64 shadow models with the seed recipe (early stopping
+// on the validation split), each on a random half of the training rows, as
+// one ensemble (train.FitEnsemble through package shadow).
+func benchShadows(ctx context.Context, env *Env) ([]Figure, error) {
+	cfg := shadow.Config{Models: shadowModels, Seed: env.Config.Seed + 400, Arch: env.Config.Arch, Train: env.Config.Train}
+	cpu0 := cpuSeconds()
+	set, err := shadow.Train(ctx, env.Backend, env.Data.Train, &env.Data.Val, cfg, train.NewProgress(env.Log))
+	if err != nil {
+		return nil, err
+	}
+	cpu := cpuSeconds() - cpu0
+	epochs := 0
+	for _, h := range set.History {
+		epochs += h.Epochs
+	}
+	logp, err := set.LogProbabilities(env.Backend, env.Data.Test)
+	if err != nil {
+		return nil, err
+	}
+	var acc float64
+	for _, lp := range logp {
+		acc += train.Accuracy(lp, env.Data.Test.Y) / float64(len(logp))
+	}
+	oneRef := RefKey("seconds/shadow_one")
+	label := fmt.Sprintf("%d shadow models, one ensemble", shadowModels)
+	return []Figure{
+		{Label: label + " (vs the reference's one shadow × 64)", Unit: Seconds, Go: set.Seconds, Ref: oneRef.Times(shadowModels)},
+		{Label: label + ", CPU time", Unit: Seconds, Go: cpu, Ref: RefKey("cpu_seconds/shadow_one").Times(shadowModels)},
+		{Label: label + ", per model-epoch", Unit: Seconds, Go: set.Seconds / float64(epochs), Ref: oneRef.Per(RefKey("epochs/shadow"))},
+		{Label: label + ", mean epochs", Unit: Epochs, Go: float64(epochs) / shadowModels, Ref: RefKey("epochs/shadow")},
+		{Label: label + ", mean test accuracy", Unit: Accuracy, Go: acc, Ref: RefKey("test_accuracy/shadow")},
+	}, nil
+}
+
+// deletionFraction is the pruning fraction of the deletion benchmark (the
+// seed's best).
+const deletionFraction = 0.2
+
+// benchDeletion measures what one deletion costs against retraining from
+// scratch, one model at a time, on the real forget set: retraining (seed
+// recipe, early stopping), the seed's deletion (Fisher + prune + 20 epochs
+// at lr 1e-4) and the fast recipe (the same with 2 epochs at lr 1e-3). Each
+// result's test accuracy and population-attack AUC (forget rows vs every
+// test row, logit-scaled confidence) are printed beside its cost.
+func benchDeletion(ctx context.Context, env *Env) ([]Figure, error) {
+	arch, d := env.Config.Arch, env.Data
+	progress := train.NewProgress(env.Log)
+	fit := func(name string, init []mlp.Tensor, rows train.Data, val *train.Data, cfg train.Config, mask []mlp.Tensor) ([]mlp.Tensor, float64, error) {
+		store, err := mlp.NewStore(init, int64(env.Config.Seed+500))
+		if err != nil {
+			return nil, 0, err
+		}
+		defer store.Finalize()
+		cfg.Name, cfg.Seed, cfg.Mask, cfg.Progress = name, env.Config.Seed+500, mask, progress
+		hist, err := train.FitContext(ctx, env.Backend, store, arch, rows, val, cfg)
+		if err != nil {
+			return nil, 0, err
+		}
+		params, err := arch.ReadParams(store)
+		return params, hist.Seconds, err
+	}
+	full, _, err := fit("full", arch.Init(env.Config.Seed+500), d.Train, &d.Val, env.Config.Train, nil)
+	if err != nil {
+		return nil, err
+	}
+	retrained, retrainSecs, err := fit("retrain", arch.Init(env.Config.Seed+501), d.Retained, &d.Val, env.Config.Train, nil)
+	if err != nil {
+		return nil, err
+	}
+	deletion := func(name string, cfg train.Config) ([]mlp.Tensor, float64, error) {
+		t0 := time.Now()
+		store, err := mlp.NewStore(full, 0)
+		if err != nil {
+			return nil, 0, err
+		}
+		scores, err := fisher.Diagonal(env.Backend, store, arch, d.Deletion, fisher.Empirical)
+		store.Finalize()
+		if err != nil {
+			return nil, 0, err
+		}
+		mask, err := prune.Global(scores, deletionFraction)
+		if err != nil {
+			return nil, 0, err
+		}
+		params := cloneParams(full)
+		if err := prune.Apply(params, mask); err != nil {
+			return nil, 0, err
+		}
+		keep := make([]mlp.Tensor, len(mask.Tensors))
+		for i, t := range mask.Tensors {
+			keep[i] = mlp.Tensor{Name: t.Name, Shape: t.Shape, Values: t.Keep}
+		}
+		cfg.BatchSize = env.Config.Train.BatchSize
+		out, _, err := fit(name, params, d.Retained, nil, cfg, keep)
+		return out, time.Since(t0).Seconds(), err
+	}
+	seedOut, seedSecs, err := deletion("deletion, seed recipe", train.SeedFineTune)
+	if err != nil {
+		return nil, err
+	}
+	fastOut, fastSecs, err := deletion("deletion, fast recipe", train.FastFineTune)
+	if err != nil {
+		return nil, err
+	}
+	measure := func(params []mlp.Tensor) (acc, auc float64, err error) {
+		store, err := mlp.NewStore(params, 0)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer store.Finalize()
+		ev := train.NewEvaluator(env.Backend, store, arch)
+		defer ev.Finalize()
+		test, err := ev.LogProbabilities(d.Test)
+		if err != nil {
+			return 0, 0, err
+		}
+		forget, err := ev.LogProbabilities(d.Deletion)
+		if err != nil {
+			return 0, 0, err
+		}
+		m, err := mia.ScoresFromLogProbs(mia.LogitConfidence, forget, d.Deletion.Y)
+		if err != nil {
+			return 0, 0, err
+		}
+		n, err := mia.ScoresFromLogProbs(mia.LogitConfidence, test, d.Test.Y)
+		if err != nil {
+			return 0, 0, err
+		}
+		auc, err = mia.AUC(m, n)
+		return train.Accuracy(test, d.Test.Y), auc, err
+	}
+	var figs []Figure
+	for _, c := range []struct {
+		name   string
+		params []mlp.Tensor
+		secs   float64
+	}{{"retrain from scratch", retrained, retrainSecs}, {"deletion, seed recipe (20 epochs, lr 1e-4)", seedOut, seedSecs}, {"deletion, fast recipe (2 epochs, lr 1e-3)", fastOut, fastSecs}} {
+		acc, auc, err := measure(c.params)
+		if err != nil {
+			return nil, err
+		}
+		label := fmt.Sprintf("%s, f = %g", c.name, deletionFraction)
+		if c.params == nil || c.name == "retrain from scratch" {
+			label = c.name
+		}
+		figs = append(figs,
+			Figure{Label: label + ", seconds", Unit: Seconds, Go: c.secs},
+			Figure{Label: label + ", cost ÷ retraining", Unit: Ratio, Go: c.secs / retrainSecs},
+			Figure{Label: label + ", test accuracy", Unit: Accuracy, Go: acc},
+			Figure{Label: label + ", attack AUC (forget rows vs all test rows)", Unit: Accuracy, Go: auc})
+	}
+	return figs, nil
+}
+
+func cloneParams(ps []mlp.Tensor) []mlp.Tensor {
+	out := make([]mlp.Tensor, len(ps))
+	for i, p := range ps {
+		out[i] = mlp.Tensor{Name: p.Name, Shape: append([]int(nil), p.Shape...), Values: append([]float32(nil), p.Values...)}
+	}
+	return out
+}
