@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fimprune/fimprune/fimlib/backend"
+	"github.com/fimprune/fimprune/fimlib/mia"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/train"
 )
@@ -103,5 +104,72 @@ func TestShadowsTrainOnTheirHalf(t *testing.T) {
 	}
 	if _, err := Train(context.Background(), be, pool, nil, Config{Models: 3, Arch: arch, Train: train.SeedFineTune}, nil); err == nil {
 		t.Error("an odd number of shadows was accepted")
+	}
+}
+
+// TestLiRAOnOverfitModels is LiRA end to end on real (tiny, overfit) models:
+// 17 shadows and a target, each trained on a random half of 200 rows with
+// random labels.
+// With the true inclusion the attack separates the target's members from
+// its non-members; told a random inclusion instead (IN and OUT shadows then
+// come from one distribution), it sits at chance.
+func TestLiRAOnOverfitModels(t *testing.T) {
+	be, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch := mlp.Arch{Inputs: 8, Hidden: []int{64, 32}, Classes: 2}
+	// Labels independent of the features: whatever a model gets right about
+	// a row, it memorised.
+	pool := noisyRows(200, 8, 7)
+	rng := rand.New(rand.NewPCG(8, 8))
+	for i := range pool.Y {
+		pool.Y[i] = int32(rng.IntN(2))
+	}
+	cfg := Config{Models: 18, Seed: 21, Arch: arch, Train: train.SeedFineTune}
+	cfg.Train.LearningRate, cfg.Train.MaxEpochs, cfg.Train.BatchSize = 1e-2, 300, 16
+	set, err := Train(context.Background(), be, pool, nil, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logp, err := set.LogProbabilities(be, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores := make([][]float64, len(logp))
+	for k := range logp {
+		if scores[k], err = mia.ScoresFromLogProbs(mia.LogitConfidence, logp[k], pool.Y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The last model is the target; the other 17 are the attacker's shadows.
+	target, member := scores[17], set.In[17]
+	auc := func(in [][]bool) float64 {
+		res, err := mia.LiRA(scores[:17], in, target, mia.LiRAConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, n, _, err := mia.SplitMembers(res.Stat, member)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := mia.AUC(m, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	against := auc(set.In[:17])
+	t.Logf("LiRA AUC against the overfit target: %.3f", against)
+	if against <= 0.8 {
+		t.Errorf("LiRA AUC %.3f against an overfit target, want > 0.8", against)
+	}
+	fake := Inclusion(17, pool.Rows(), 99)
+	// Hanley–McNeil standard error of an AUC of 0.5 with ~100 rows a side.
+	se := math.Sqrt((0.25 + 99*(1.0/12) + 99*(1.0/12)) / (100 * 100))
+	null := auc(fake)
+	t.Logf("LiRA AUC with an unrelated inclusion: %.3f (0.5 ± %.3f allowed)", null, 4*se)
+	if a := null; math.Abs(a-0.5) > 4*se {
+		t.Errorf("LiRA AUC %.3f with an inclusion unrelated to training, want 0.5 ± %.3f", a, 4*se)
 	}
 }
