@@ -350,6 +350,24 @@ func (a *analysis) studySection(m *md, fig func(string)) {
 	rows = nil
 	for i := range s.Methods {
 		mt := &s.Methods[i]
+		at := attackOf(mt, scoreLogitConfidence)
+		if at == nil {
+			continue
+		}
+		tpr01 := "—"
+		if at.TPRAt01pctFPR != nil {
+			tpr01 = est(*at.TPRAt01pctFPR, fixedFn(3))
+		}
+		rows = append(rows, []string{codeCell(mt.Name), est(at.Advantage, fixedFn(3)), est(at.TPRAt1pctFPR, fixedFn(3)), tpr01})
+	}
+	if rows != nil {
+		m.table([]string{"method", "advantage, logit-confidence", "TPR at 1 % FPR", "TPR at 0.1 % FPR"}, "lrrr", rows)
+		m.p(fmt.Sprintf("The same population attack read at its most useful points: advantage is max |TPR − FPR| over all thresholds; TPR at a false-positive rate is the share of forget rows caught while wrongly flagging at most that share of the %s test rows (a dash: too few test rows to resolve the rate). An attack with no signal has TPR ≈ FPR.",
+			count(s.NonMembers)))
+	}
+	rows = nil
+	for i := range s.Methods {
+		mt := &s.Methods[i]
 		eps, f := "—", "—"
 		if e := mt.Epsilon; e != nil {
 			eps = fmt.Sprintf("%s; ε ≤ %s with %d models per side", fixed(e.MeanEpsilon, 2), fixed(e.Ceiling, 2), e.ModelsPerSide)

@@ -74,6 +74,10 @@ type AttackEstimate struct {
 	Advantage Estimate `json:"advantage"`
 	// TPRAt1pctFPR is the true-positive rate at 1 % false positives.
 	TPRAt1pctFPR Estimate `json:"tpr_at_1pct_fpr"`
+	// TPRAt01pctFPR is the true-positive rate at 0.1 % false positives
+	// (resolvable with at least 1,000 non-members; absent in files written
+	// before it was added).
+	TPRAt01pctFPR *Estimate `json:"tpr_at_0_1pct_fpr,omitempty"`
 }
 
 // ULiRA is the per-example unlearning attack of Hayes et al. (SaTML 2025):
@@ -131,6 +135,9 @@ func studyEstimates(path string, m *Method, params int) []studyEstimate {
 			studyEstimate{ap + ".advantage", &a.Advantage, 0, 1, "fraction"},
 			studyEstimate{ap + ".tpr_at_1pct_fpr", &a.TPRAt1pctFPR, 0, 1, "fraction"},
 		)
+		if a.TPRAt01pctFPR != nil {
+			out = append(out, studyEstimate{ap + ".tpr_at_0_1pct_fpr", a.TPRAt01pctFPR, 0, 1, "fraction"})
+		}
 	}
 	return append(out,
 		studyEstimate{path + ".lira_offline_auc", &m.LiRAOfflineAUC, 0, 1, "fraction"},

@@ -381,6 +381,9 @@ func studyEstimates(m *results.Method) []*results.Estimate {
 	for j := range m.Attacks {
 		a := &m.Attacks[j]
 		out = append(out, &a.AUC, &a.Advantage, &a.TPRAt1pctFPR)
+		if a.TPRAt01pctFPR != nil {
+			out = append(out, a.TPRAt01pctFPR)
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fimprune/fimprune/fimlib/mia"
 	"github.com/fimprune/fimprune/fimlib/mlp"
@@ -73,7 +74,7 @@ type metrics struct {
 	testAcc, retainAcc, forgetAcc float64
 	testGap, retainGap, forgetGap float64
 	forgetKL                      float64
-	auc, advantage, tpr1          []float64 // per score kind
+	auc, advantage, tpr1, tpr01   []float64 // per score kind
 	liraAUC                       float64
 	zeroed, seconds               float64
 }
@@ -103,13 +104,15 @@ func (e *evaluator) measure(v, retrained *view, sh *shadowAttack) (metrics, erro
 			return m, err
 		}
 		// One resample: the interval that matters is the one over seeds.
-		s, err := mia.Summarize(member, nonMember, mia.SummaryConfig{Bootstrap: 1, FPRs: []float64{0.01}})
+		s, err := mia.Summarize(member, nonMember, mia.SummaryConfig{Bootstrap: 1, FPRs: []float64{0.01, 0.001}})
 		if err != nil {
 			return m, fmt.Errorf("%s attack: %w", kind, err)
 		}
 		m.auc = append(m.auc, s.AUC)
 		m.advantage = append(m.advantage, s.Advantage)
 		m.tpr1 = append(m.tpr1, s.LowFPR[0].TPR)
+		// NaN when 0.1 % is not resolvable (fewer than 1,000 non-members).
+		m.tpr01 = append(m.tpr01, s.LowFPR[1].TPR)
 	}
 	if sh != nil {
 		if m.liraAUC, err = sh.offlineLiRA(v, e); err != nil {
@@ -142,12 +145,16 @@ func summarise(name string, per []metrics) results.Method {
 		Seconds:        est(func(m metrics) float64 { return m.seconds }),
 	}
 	for k, kind := range scoreKinds {
-		out.Attacks = append(out.Attacks, results.AttackEstimate{
+		a := results.AttackEstimate{
 			Score:        kind.String(),
 			AUC:          est(func(m metrics) float64 { return m.auc[k] }),
 			Advantage:    est(func(m metrics) float64 { return m.advantage[k] }),
 			TPRAt1pctFPR: est(func(m metrics) float64 { return m.tpr1[k] }),
-		})
+		}
+		if tpr := est(func(m metrics) float64 { return m.tpr01[k] }); !math.IsNaN(tpr.Mean) {
+			a.TPRAt01pctFPR = &tpr
+		}
+		out.Attacks = append(out.Attacks, a)
 	}
 	return out
 }
