@@ -404,5 +404,5 @@ func cloneOrNil(ps []mlp.Tensor) []mlp.Tensor {
 	if ps == nil {
 		return nil
 	}
-	return cloneParams(ps)
+	return mlp.Clone(ps)
 }

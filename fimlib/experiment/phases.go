@@ -220,7 +220,7 @@ func (s *Session) pruneOne(ctx context.Context, f float64) (results.Pruned, erro
 	if err != nil {
 		return results.Pruned{}, err
 	}
-	params := cloneParams(s.full.params)
+	params := mlp.Clone(s.full.params)
 	if err := prune.Apply(params, mask); err != nil {
 		return results.Pruned{}, err
 	}
@@ -241,7 +241,7 @@ func (s *Session) pruneOne(ctx context.Context, f float64) (results.Pruned, erro
 		return results.Pruned{}, err
 	}
 	cfg := s.cfg.FineTune
-	cfg.Name, cfg.Seed, cfg.Mask = name, subSeed(s.cfg.Seed, name+"/shuffle"), maskTensors(mask)
+	cfg.Name, cfg.Seed, cfg.Mask = name, subSeed(s.cfg.Seed, name+"/shuffle"), mask.AsTensors()
 	cfg.Progress = s.progress
 	var val *train.Data // fine-tuning epochs chosen by validation loss only when asked for
 	if cfg.Patience > 0 {
@@ -279,20 +279,4 @@ func (s *Session) pruneOne(ctx context.Context, f float64) (results.Pruned, erro
 		name, p.PrunedParams, p.TotalParams, p.SeedRulePrunedParams, p.AccuracyBeforeFinetune, p.TestAccuracy,
 		p.MIA.BestThresholdAccuracy, p.MIA.AUC, p.CombinedScore)
 	return p, nil
-}
-
-func maskTensors(m prune.Mask) []mlp.Tensor {
-	out := make([]mlp.Tensor, len(m.Tensors))
-	for i, t := range m.Tensors {
-		out[i] = mlp.Tensor{Name: t.Name, Shape: t.Shape, Values: t.Keep}
-	}
-	return out
-}
-
-func cloneParams(ps []mlp.Tensor) []mlp.Tensor {
-	out := make([]mlp.Tensor, len(ps))
-	for i, p := range ps {
-		out[i] = mlp.Tensor{Name: p.Name, Shape: append([]int(nil), p.Shape...), Values: append([]float32(nil), p.Values...)}
-	}
-	return out
 }

@@ -220,3 +220,12 @@ func ReLUDropoutMask(store *model.Store, z *Node, rate float64) *Node {
 }
 
 func clone(v []float32) []float32 { return append([]float32(nil), v...) }
+
+// Clone returns a deep copy of params.
+func Clone(params []Tensor) []Tensor {
+	out := make([]Tensor, len(params))
+	for i, p := range params {
+		out[i] = Tensor{Name: p.Name, Shape: append([]int(nil), p.Shape...), Values: clone(p.Values)}
+	}
+	return out
+}

@@ -122,3 +122,13 @@ func TestValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestCloneIsDeep(t *testing.T) {
+	a := mlp.Seed.Init(1)
+	b := mlp.Clone(a)
+	b[0].Values[0]++
+	b[0].Shape[0]++
+	if a[0].Values[0] == b[0].Values[0] || a[0].Shape[0] == b[0].Shape[0] {
+		t.Error("Clone shares memory with its source")
+	}
+}

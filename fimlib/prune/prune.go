@@ -52,6 +52,16 @@ func (m Mask) Counts() []LayerCount {
 	return out
 }
 
+// AsTensors returns the keep masks as tensors (the form training takes a
+// mask in); they share the mask's slices.
+func (m Mask) AsTensors() []Tensor {
+	out := make([]Tensor, len(m.Tensors))
+	for i, t := range m.Tensors {
+		out[i] = Tensor{Name: t.Name, Shape: t.Shape, Values: t.Keep}
+	}
+	return out
+}
+
 // PrunedTotal returns the number of pruned entries over all tensors.
 func (m Mask) PrunedTotal() int {
 	n := 0

@@ -319,3 +319,11 @@ func TestApply(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskAsTensors(t *testing.T) {
+	m := Mask{Tensors: []TensorMask{{Name: "/w", Shape: []int{2}, Keep: []float32{1, 0}}}}
+	got := m.AsTensors()
+	if len(got) != 1 || got[0].Name != "/w" || !slices.Equal(got[0].Values, []float32{1, 0}) || !slices.Equal(got[0].Shape, []int{2}) {
+		t.Errorf("AsTensors = %+v", got)
+	}
+}

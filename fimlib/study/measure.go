@@ -25,18 +25,7 @@ type evaluator struct {
 }
 
 func newEvaluator(backend compute.Backend, arch mlp.Arch, d Data, retain []int) *evaluator {
-	return &evaluator{backend: backend, arch: arch, test: d.Test, retain: subset(d.Train, retain), forget: subset(d.Train, d.Forget), classes: arch.Classes}
-}
-
-// subset returns the rows idx of d.
-func subset(d train.Data, idx []int) train.Data {
-	f := d.Features
-	out := train.Data{Features: f, X: make([]float32, 0, len(idx)*f), Y: make([]int32, 0, len(idx))}
-	for _, r := range idx {
-		out.X = append(out.X, d.X[r*f:(r+1)*f]...)
-		out.Y = append(out.Y, d.Y[r])
-	}
-	return out
+	return &evaluator{backend: backend, arch: arch, test: d.Test, retain: d.Train.Select(retain), forget: d.Train.Select(d.Forget), classes: arch.Classes}
 }
 
 // view is one model's log-probabilities on the study's row sets.

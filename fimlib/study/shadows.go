@@ -29,12 +29,12 @@ type shadowAttack struct {
 
 // trainShadows trains cfg.Shadows shadows (see the package documentation)
 // and scores them.
-func trainShadows(ctx context.Context, env unlearn.Env, d Data, retain []int, cfg Config, logf func(string, ...any)) (*shadowAttack, error) {
+func trainShadows(ctx context.Context, env unlearn.Env, d Data, retain []int, ev *evaluator, cfg Config, logf func(string, ...any)) (*shadowAttack, error) {
 	t0 := time.Now()
 	k := cfg.Shadows
 	halves := shadow.Inclusion(k, len(retain), mix(cfg.Seeds[0], 5))
 	in := make([][]bool, k)
-	sa := &shadowAttack{k: k, forget: d.Forget, retainOf: make([][]int, k), ev: newEvaluator(env.Backend, env.Arch, d, retain)}
+	sa := &shadowAttack{k: k, forget: d.Forget, retainOf: make([][]int, k), ev: ev}
 	for s := range k {
 		in[s] = make([]bool, d.Train.Rows())
 		for j, r := range retain {

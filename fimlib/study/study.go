@@ -144,7 +144,7 @@ func Run(ctx context.Context, backend compute.Backend, d Data, cfg Config) (*res
 	ev := newEvaluator(backend, cfg.Arch, d, retain)
 	var shadows *shadowAttack
 	if cfg.Shadows > 0 {
-		if shadows, err = trainShadows(ctx, env, d, retain, cfg, logf); err != nil {
+		if shadows, err = trainShadows(ctx, env, d, retain, ev, cfg, logf); err != nil {
 			return nil, err
 		}
 	}

@@ -39,6 +39,17 @@ type Data struct {
 // Rows is the number of examples.
 func (d Data) Rows() int { return len(d.Y) }
 
+// Select returns a copy of the rows at positions idx, in that order.
+func (d Data) Select(idx []int) Data {
+	f := d.Features
+	out := Data{Features: f, X: make([]float32, 0, len(idx)*f), Y: make([]int32, 0, len(idx))}
+	for _, r := range idx {
+		out.X = append(out.X, d.X[r*f:(r+1)*f]...)
+		out.Y = append(out.Y, d.Y[r])
+	}
+	return out
+}
+
 // Check reports inconsistent dimensions.
 func (d Data) Check() error {
 	if d.Features <= 0 || len(d.X) != len(d.Y)*d.Features {

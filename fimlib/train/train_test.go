@@ -225,3 +225,16 @@ func TestFitStopsWhenCancelled(t *testing.T) {
 		t.Fatalf("FitContext with a cancelled context = %v, want context.Canceled", err)
 	}
 }
+
+func TestDataSelect(t *testing.T) {
+	d := Data{Features: 2, X: []float32{0, 1, 10, 11, 20, 21}, Y: []int32{0, 1, 0}}
+	got := d.Select([]int{2, 0})
+	want := Data{Features: 2, X: []float32{20, 21, 0, 1}, Y: []int32{0, 0}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Select = %+v, want %+v", got, want)
+	}
+	got.X[0] = -1
+	if d.X[4] != 20 {
+		t.Error("Select shares memory with its source")
+	}
+}

@@ -113,30 +113,11 @@ func checkTasks(env Env, tasks []Task) error {
 	return nil
 }
 
-// rows returns the pool's rows idx as a Data.
-func rows(pool train.Data, idx []int) train.Data {
-	f := pool.Features
-	d := train.Data{Features: f, X: make([]float32, 0, len(idx)*f), Y: make([]int32, 0, len(idx))}
-	for _, r := range idx {
-		d.X = append(d.X, pool.X[r*f:(r+1)*f]...)
-		d.Y = append(d.Y, pool.Y[r])
-	}
-	return d
-}
-
 // indicator returns pool-length weights: w on rows idx, 0 elsewhere.
 func indicator(n int, idx []int, w float32) []float32 {
 	out := make([]float32, n)
 	for _, r := range idx {
 		out[r] = w
-	}
-	return out
-}
-
-func clone(ps []mlp.Tensor) []mlp.Tensor {
-	out := make([]mlp.Tensor, len(ps))
-	for i, p := range ps {
-		out[i] = mlp.Tensor{Name: p.Name, Shape: append([]int(nil), p.Shape...), Values: append([]float32(nil), p.Values...)}
 	}
 	return out
 }
@@ -151,14 +132,6 @@ func fisherOf(env Env, params []mlp.Tensor, d train.Data, kind fisher.Kind) ([]m
 	return fisher.Diagonal(env.Backend, store, env.Arch, d, kind)
 }
 
-func maskTensors(m prune.Mask) []mlp.Tensor {
-	out := make([]mlp.Tensor, len(m.Tensors))
-	for i, t := range m.Tensors {
-		out[i] = mlp.Tensor{Name: t.Name, Shape: t.Shape, Values: t.Keep}
-	}
-	return out
-}
-
 // fineTune trains every task's params on its retained rows in one ensemble
 // with env.FineTune, keeping each task's mask (may be nil), and returns the
 // trained parameters.
@@ -171,7 +144,7 @@ func fineTune(ctx context.Context, env Env, name string, tasks []Task, params []
 		}
 		members[i] = train.Member{Name: t.Name, Init: params[i], Seed: t.Seed, RowWeights: w}
 		if masks != nil {
-			members[i].Mask = maskTensors(masks[i])
+			members[i].Mask = masks[i].AsTensors()
 		}
 	}
 	cfg := env.FineTune
@@ -192,7 +165,7 @@ func fineTune(ctx context.Context, env Env, name string, tasks []Task, params []
 func pruneThenFineTune(ctx context.Context, env Env, name string, tasks []Task, masks []prune.Mask, start time.Time) ([]Outcome, error) {
 	params := make([][]mlp.Tensor, len(tasks))
 	for i, t := range tasks {
-		params[i] = clone(t.Model)
+		params[i] = mlp.Clone(t.Model)
 		if err := prune.Apply(params[i], masks[i]); err != nil {
 			return nil, fmt.Errorf("unlearn %s: %w", name, err)
 		}
@@ -204,7 +177,7 @@ func pruneThenFineTune(ctx context.Context, env Env, name string, tasks []Task, 
 	secs := time.Since(start).Seconds() / float64(len(tasks))
 	out := make([]Outcome, len(tasks))
 	for i := range tasks {
-		out[i] = Outcome{Params: trained[i], Mask: maskTensors(masks[i]), Zeroed: masks[i].PrunedTotal(), Seconds: secs}
+		out[i] = Outcome{Params: trained[i], Mask: masks[i].AsTensors(), Zeroed: masks[i].PrunedTotal(), Seconds: secs}
 	}
 	return out, nil
 }
@@ -239,7 +212,7 @@ func (m FIMPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome
 	}
 	masks := make([]prune.Mask, len(tasks))
 	for i, t := range tasks {
-		scores, err := fisherOf(env, t.Model, rows(env.Pool, t.Forget), kind)
+		scores, err := fisherOf(env, t.Model, env.Pool.Select(t.Forget), kind)
 		if err != nil {
 			return nil, err
 		}
@@ -292,11 +265,11 @@ func (m RatioPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outco
 // squares batch-mean gradients, which depends on the batch size; the
 // per-example squares used here do not.
 func importances(env Env, t Task) (forget, all []mlp.Tensor, err error) {
-	if forget, err = fisherOf(env, t.Model, rows(env.Pool, t.Forget), fisher.Empirical); err != nil {
+	if forget, err = fisherOf(env, t.Model, env.Pool.Select(t.Forget), fisher.Empirical); err != nil {
 		return nil, nil, err
 	}
 	trained := append(append([]int(nil), t.Retain...), t.Forget...)
-	if all, err = fisherOf(env, t.Model, rows(env.Pool, trained), fisher.Empirical); err != nil {
+	if all, err = fisherOf(env, t.Model, env.Pool.Select(trained), fisher.Empirical); err != nil {
 		return nil, nil, err
 	}
 	return forget, all, nil
@@ -324,7 +297,7 @@ func (m SSD) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, err
 		if err != nil {
 			return nil, err
 		}
-		params := clone(t.Model)
+		params := mlp.Clone(t.Model)
 		for p := range params {
 			for j, v := range params[p].Values {
 				f, a := float64(forget[p].Values[j]), float64(all[p].Values[j])
@@ -355,7 +328,7 @@ func (m FineTune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome
 	}
 	params := make([][]mlp.Tensor, len(tasks))
 	for i, t := range tasks {
-		params[i] = clone(t.Model)
+		params[i] = mlp.Clone(t.Model)
 	}
 	trained, err := fineTune(ctx, env, m.Name(), tasks, params, nil, nil)
 	if err != nil {
@@ -433,7 +406,7 @@ func (m NegGradPlus) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outc
 	params := make([][]mlp.Tensor, len(tasks))
 	weights := make([][]float32, len(tasks))
 	for i, t := range tasks {
-		params[i] = clone(t.Model)
+		params[i] = mlp.Clone(t.Model)
 		w := indicator(env.Pool.Rows(), t.Retain, float32(m.Alpha))
 		ascend := -float32((1 - m.Alpha) * float64(len(t.Retain)) / float64(len(t.Forget)))
 		for _, r := range t.Forget {

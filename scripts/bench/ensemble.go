@@ -97,16 +97,12 @@ func benchDeletion(ctx context.Context, env *Env) ([]Figure, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		params := cloneParams(full)
+		params := mlp.Clone(full)
 		if err := prune.Apply(params, mask); err != nil {
 			return nil, 0, err
 		}
-		keep := make([]mlp.Tensor, len(mask.Tensors))
-		for i, t := range mask.Tensors {
-			keep[i] = mlp.Tensor{Name: t.Name, Shape: t.Shape, Values: t.Keep}
-		}
 		cfg.BatchSize = env.Config.Train.BatchSize
-		out, _, err := fit(name, params, d.Retained, nil, cfg, keep)
+		out, _, err := fit(name, params, d.Retained, nil, cfg, mask.AsTensors())
 		return out, time.Since(t0).Seconds(), err
 	}
 	seedOut, seedSecs, err := deletion("deletion, seed recipe", train.SeedFineTune)
@@ -165,12 +161,4 @@ func benchDeletion(ctx context.Context, env *Env) ([]Figure, error) {
 			Figure{Label: label + ", attack AUC (forget rows vs all test rows)", Unit: Accuracy, Go: auc})
 	}
 	return figs, nil
-}
-
-func cloneParams(ps []mlp.Tensor) []mlp.Tensor {
-	out := make([]mlp.Tensor, len(ps))
-	for i, p := range ps {
-		out[i] = mlp.Tensor{Name: p.Name, Shape: append([]int(nil), p.Shape...), Values: append([]float32(nil), p.Values...)}
-	}
-	return out
 }

@@ -144,7 +144,7 @@ func maxRelDiff(a []mlp.Tensor, b []float32) float64 {
 // benchShadow trains one model with the seed recipe (early stopping on the
 // validation split) on the exported half of the training rows.
 func benchShadow(ctx context.Context, env *Env) ([]Figure, error) {
-	half := subset(env.Data.Train, env.Export.Meta.ShadowRows)
+	half := env.Data.Train.Select(env.Export.Meta.ShadowRows)
 	arch := env.Config.Arch
 	store, err := mlp.NewStore(arch.Init(env.Config.Seed+200), int64(env.Config.Seed+200))
 	if err != nil {
@@ -176,17 +176,6 @@ func benchShadow(ctx context.Context, env *Env) ([]Figure, error) {
 			Go: shadowModels * hist.Seconds, Ref: oneRef.Times(shadowModels)},
 		{Label: label + ", test accuracy", Unit: Accuracy, Go: train.Accuracy(logp, env.Data.Test.Y), Ref: RefKey("test_accuracy/shadow")},
 	}, nil
-}
-
-// subset returns the rows of d at positions rows.
-func subset(d train.Data, rows []int) train.Data {
-	f := d.Features
-	out := train.Data{X: make([]float32, 0, len(rows)*f), Y: make([]int32, 0, len(rows)), Features: f}
-	for _, r := range rows {
-		out.X = append(out.X, d.X[r*f:(r+1)*f]...)
-		out.Y = append(out.Y, d.Y[r])
-	}
-	return out
 }
 
 // benchEpoch measures the steady-state cost of one epoch at the training
