@@ -74,7 +74,7 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
-	if err := trainData.Check(); err != nil {
+	if err := checkData(cfg, trainData, val); err != nil {
 		return nil, err
 	}
 	if trainData.Features != arch.Inputs {
@@ -82,14 +82,6 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 	}
 	if len(members) == 0 {
 		return nil, errors.New("train: ensemble has no members")
-	}
-	if cfg.Patience > 0 && (val == nil || val.Rows() == 0) {
-		return nil, errors.New("train: early stopping needs validation data")
-	}
-	if val != nil {
-		if err := val.Check(); err != nil {
-			return nil, err
-		}
 	}
 	k, n, b := len(members), trainData.Rows(), cfg.BatchSize
 	rowsOf := make([][]int32, k) // the rows each member may draw

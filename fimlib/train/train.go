@@ -135,19 +135,8 @@ func FitContext(ctx context.Context, backend compute.Backend, store *model.Store
 	if err := cfg.Validate(); err != nil {
 		return hist, err
 	}
-	if err := trainData.Check(); err != nil {
+	if err := checkData(cfg, trainData, val); err != nil {
 		return hist, err
-	}
-	if trainData.Rows() == 0 {
-		return hist, errors.New("train: no training rows")
-	}
-	if cfg.Patience > 0 && (val == nil || val.Rows() == 0) {
-		return hist, errors.New("train: early stopping needs validation data")
-	}
-	if val != nil {
-		if err := val.Check(); err != nil {
-			return hist, err
-		}
 	}
 	step, err := newStepExec(backend, store, arch, cfg)
 	if err != nil {
@@ -231,6 +220,24 @@ func FitContext(ctx context.Context, backend compute.Backend, store *model.Store
 	}
 	hist.Seconds = time.Since(start).Seconds()
 	return hist, nil
+}
+
+// checkData reports training data that cfg cannot train on: inconsistent
+// dimensions, no rows, or early stopping without validation data.
+func checkData(cfg Config, trainData Data, val *Data) error {
+	if err := trainData.Check(); err != nil {
+		return err
+	}
+	if trainData.Rows() == 0 {
+		return errors.New("train: no training rows")
+	}
+	if cfg.Patience > 0 && (val == nil || val.Rows() == 0) {
+		return errors.New("train: early stopping needs validation data")
+	}
+	if val != nil {
+		return val.Check()
+	}
+	return nil
 }
 
 // stepExec is one compiled train step: forward, weighted loss, Adam update, mask.

@@ -160,11 +160,21 @@ func fineTune(ctx context.Context, env Env, name string, tasks []Task, params []
 	return out, nil
 }
 
-// pruneThenFineTune zeroes each task's mask, fine-tunes with it kept, and
-// packs the outcomes.
-func pruneThenFineTune(ctx context.Context, env Env, name string, tasks []Task, masks []prune.Mask, start time.Time) ([]Outcome, error) {
+// pruneThenFineTune is every pruning method: it checks the tasks, asks
+// selectMask for each task's mask, zeroes it, fine-tunes all tasks in one
+// ensemble with their masks kept, and packs the outcomes.
+func pruneThenFineTune(ctx context.Context, env Env, name string, tasks []Task, selectMask func(Task) (prune.Mask, error)) ([]Outcome, error) {
+	start := time.Now()
+	if err := checkTasks(env, tasks); err != nil {
+		return nil, err
+	}
+	masks := make([]prune.Mask, len(tasks))
 	params := make([][]mlp.Tensor, len(tasks))
 	for i, t := range tasks {
+		var err error
+		if masks[i], err = selectMask(t); err != nil {
+			return nil, fmt.Errorf("unlearn %s: %w", name, err)
+		}
 		params[i] = mlp.Clone(t.Model)
 		if err := prune.Apply(params[i], masks[i]); err != nil {
 			return nil, fmt.Errorf("unlearn %s: %w", name, err)
@@ -202,28 +212,20 @@ func (m FIMPrune) Name() string {
 }
 
 func (m FIMPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
-	start := time.Now()
-	if err := checkTasks(env, tasks); err != nil {
-		return nil, err
-	}
 	kind := m.Kind
 	if kind == "" {
 		kind = fisher.Empirical
 	}
-	masks := make([]prune.Mask, len(tasks))
-	for i, t := range tasks {
-		scores, err := fisherOf(env, t.Model, env.Pool.Select(t.Forget), kind)
-		if err != nil {
-			return nil, err
-		}
-		if masks[i], err = prune.Global(scores, m.Fraction); err != nil {
-			return nil, err
-		}
-	}
 	if m.FineTune != nil {
 		env.FineTune = *m.FineTune
 	}
-	return pruneThenFineTune(ctx, env, m.Name(), tasks, masks, start)
+	return pruneThenFineTune(ctx, env, m.Name(), tasks, func(t Task) (prune.Mask, error) {
+		scores, err := fisherOf(env, t.Model, env.Pool.Select(t.Forget), kind)
+		if err != nil {
+			return prune.Mask{}, err
+		}
+		return prune.Global(scores, m.Fraction)
+	})
 }
 
 // RatioPrune selects the parameters whose forget-set importance exceeds
@@ -236,16 +238,12 @@ type RatioPrune struct{ Alpha float64 }
 func (m RatioPrune) Name() string { return fmt.Sprintf("ratio-prune-a%g", m.Alpha) }
 
 func (m RatioPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
-	start := time.Now()
-	if err := checkTasks(env, tasks); err != nil {
-		return nil, err
-	}
-	masks := make([]prune.Mask, len(tasks))
-	for i, t := range tasks {
+	return pruneThenFineTune(ctx, env, m.Name(), tasks, func(t Task) (prune.Mask, error) {
 		forget, all, err := importances(env, t)
 		if err != nil {
-			return nil, err
+			return prune.Mask{}, err
 		}
+		var mask prune.Mask
 		for p := range forget {
 			keep := make([]float32, len(forget[p].Values))
 			for j := range keep {
@@ -254,10 +252,10 @@ func (m RatioPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outco
 					keep[j] = 0
 				}
 			}
-			masks[i].Tensors = append(masks[i].Tensors, prune.TensorMask{Name: forget[p].Name, Shape: forget[p].Shape, Keep: keep})
+			mask.Tensors = append(mask.Tensors, prune.TensorMask{Name: forget[p].Name, Shape: forget[p].Shape, Keep: keep})
 		}
-	}
-	return pruneThenFineTune(ctx, env, m.Name(), tasks, masks, start)
+		return mask, nil
+	})
 }
 
 // importances returns the per-example (empirical) Fisher of the task's model
@@ -354,18 +352,9 @@ type RandomPrune struct{ Fraction float64 }
 func (m RandomPrune) Name() string { return fmt.Sprintf("random-prune-%g", m.Fraction) }
 
 func (m RandomPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
-	start := time.Now()
-	if err := checkTasks(env, tasks); err != nil {
-		return nil, err
-	}
-	masks := make([]prune.Mask, len(tasks))
-	for i, t := range tasks {
-		var err error
-		if masks[i], err = prune.Random(t.Model, m.Fraction, t.Seed); err != nil {
-			return nil, err
-		}
-	}
-	return pruneThenFineTune(ctx, env, m.Name(), tasks, masks, start)
+	return pruneThenFineTune(ctx, env, m.Name(), tasks, func(t Task) (prune.Mask, error) {
+		return prune.Random(t.Model, m.Fraction, t.Seed)
+	})
 }
 
 // MagnitudePrune zeroes the Fraction of parameters with the smallest
@@ -375,18 +364,9 @@ type MagnitudePrune struct{ Fraction float64 }
 func (m MagnitudePrune) Name() string { return fmt.Sprintf("magnitude-prune-%g", m.Fraction) }
 
 func (m MagnitudePrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
-	start := time.Now()
-	if err := checkTasks(env, tasks); err != nil {
-		return nil, err
-	}
-	masks := make([]prune.Mask, len(tasks))
-	for i, t := range tasks {
-		var err error
-		if masks[i], err = prune.Magnitude(t.Model, m.Fraction); err != nil {
-			return nil, err
-		}
-	}
-	return pruneThenFineTune(ctx, env, m.Name(), tasks, masks, start)
+	return pruneThenFineTune(ctx, env, m.Name(), tasks, func(t Task) (prune.Mask, error) {
+		return prune.Magnitude(t.Model, m.Fraction)
+	})
 }
 
 // NegGradPlus trains with the shared budget on α·loss(retain) −
