@@ -36,7 +36,7 @@ const CacheDir = "cache"
 // CacheVersion is part of every cache key. Bump it when a phase's code
 // changes what it computes: the key covers configuration, data, backend and
 // build, not the source code of fimlib.
-const CacheVersion = 4 // 2: attack scores from the log-softmax; 3: ROC curves in results; 4: the study records TPR at 0.1 % FPR
+const CacheVersion = 5 // 2: attack scores from the log-softmax; 3: ROC curves in results; 4: the study records TPR at 0.1 % FPR; 5: study schema v3 (per-seed forget sets, RMIA, rotated U-LiRA, verdicts)
 
 // Phase names one of the expensive, cacheable phases of a [Session].
 type Phase string

@@ -236,7 +236,7 @@ func TestCacheKey(t *testing.T) {
 	// The study's settings are in the study's key and in no other; the
 	// protocol's settings the study does not use are not in its key.
 	withStudy := cfg
-	withStudy.Study = StudyConfig{Seeds: 2, Shadows: 8, Fraction: 0.2}
+	withStudy.Study = StudyConfig{Seeds: 2, Shadows: 8, ULiRAModels: 3, Fraction: 0.2}
 	studyKeys := keys(withStudy, d)
 	for _, p := range []Phase{PhaseTrain, PhaseFisher, PhasePrune} {
 		if studyKeys[p] != base[p] {
@@ -299,7 +299,7 @@ func cacheTestDataFor(t *testing.T, d *Data, cfg Config) *Data {
 // use recomputes the phases that use it and loads the study.
 func TestRunCachedStudy(t *testing.T) {
 	cfg := cacheTestConfig(t)
-	cfg.Study = StudyConfig{Seeds: 2, Shadows: 8, Fraction: 0.2}
+	cfg.Study = StudyConfig{Seeds: 2, Shadows: 8, ULiRAModels: 3, Fraction: 0.2}
 	d := cacheTestData(t, &cfg)
 	marshal := func(st *results.Study) string {
 		t.Helper()
@@ -318,7 +318,7 @@ func TestRunCachedStudy(t *testing.T) {
 		t.Fatal("empty run directory, yet the study was loaded")
 	}
 	st := first.Results().Study
-	if st == nil || len(st.Seeds) != 2 || st.Shadows != 8 || len(st.Methods) == 0 || st.Methods[0].ULiRA == nil {
+	if st == nil || len(st.Seeds) != 2 || st.Shadows != 8 || len(st.Methods) == 0 || st.Methods[0].Shadow == nil {
 		t.Fatalf("study missing or incomplete: %+v", st)
 	}
 	computed := marshal(st)

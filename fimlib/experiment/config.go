@@ -48,6 +48,12 @@ type Config struct {
 	// pruned fractions). Results do not depend on it; per-model times do,
 	// since concurrent models share the cores.
 	Parallel int
+	// Cache, when true, keeps each phase's results under OutDir/cache and
+	// reuses them when the configuration, the data and the build match
+	// ([Session.RunCached], as the notebook does): an interrupted or
+	// repeated run picks up where it stopped, and the notebook on the same
+	// run directory loads them instead of computing them again.
+	Cache bool
 	// Study, when Study.Seeds > 0, adds the multi-seed comparison of
 	// deletion methods (see [Session.Study]).
 	Study StudyConfig

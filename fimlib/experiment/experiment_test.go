@@ -243,7 +243,7 @@ func TestRunWithGeneratedData(t *testing.T) {
 	cfg.NonMembers = 20
 	cfg.Bootstrap = 50
 	cfg.Train.MaxEpochs, cfg.FineTune.MaxEpochs = 3, 2
-	cfg.Study = experiment.StudyConfig{Seeds: 2, Shadows: 8, Fraction: 0.2}
+	cfg.Study = experiment.StudyConfig{Seeds: 2, Shadows: 8, ULiRAModels: 3, Fraction: 0.2}
 	d, err := experiment.Prepare(set, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -264,8 +264,11 @@ func TestRunWithGeneratedData(t *testing.T) {
 		t.Fatalf("study missing or incomplete: %+v", st)
 	}
 	for _, m := range st.Methods {
-		if m.ULiRA == nil || m.Epsilon == nil {
+		if m.Shadow == nil || m.RMIAAUC == nil {
 			t.Errorf("%s: no shadow attacks", m.Name)
 		}
+	}
+	if st.Verdicts == nil || len(st.ForgetSets) != 2 {
+		t.Errorf("study: verdicts %v, %d forget sets; want verdicts and one forget set per seed", st.Verdicts != nil, len(st.ForgetSets))
 	}
 }

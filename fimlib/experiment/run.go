@@ -119,10 +119,10 @@ func (s *Session) runPhases(ctx context.Context, load func() error) error {
 		fn   func() error
 	}{
 		{"load data", load},
-		{"train full and retrain", s.TrainModels},
-		{"fisher", s.Fisher},
-		{"prune + fine-tune", s.PruneAll},
-		{"study", s.Study},
+		{"train full and retrain", s.phase(PhaseTrain, s.TrainModels)},
+		{"fisher", s.phase(PhaseFisher, s.Fisher)},
+		{"prune + fine-tune", s.phase(PhasePrune, s.PruneAll)},
+		{"study", s.phase(PhaseStudy, s.Study)},
 		{"write", s.Write},
 	}
 	for _, p := range phases {
@@ -135,6 +135,18 @@ func (s *Session) runPhases(ctx context.Context, load func() error) error {
 		}
 	}
 	return nil
+}
+
+// phase returns fn, or with Config.Cache the cached run of phase p (the
+// study phase only when the study is on).
+func (s *Session) phase(p Phase, fn func() error) func() error {
+	if !s.cfg.Cache || (p == PhaseStudy && s.cfg.Study.Seeds == 0) {
+		return fn
+	}
+	return func() error {
+		_, err := s.RunCached(p)
+		return err
+	}
 }
 
 // LoadData reads the UCI files from cfg.DataDir (verifying their checksums)

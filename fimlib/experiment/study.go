@@ -10,19 +10,23 @@ import (
 // (package study) after the seed protocol.
 type StudyConfig struct {
 	// Seeds is the number of seeds (0: no study). They are Config.Seed,
-	// Config.Seed+1, …; the split and the forget set stay those of the run.
+	// Config.Seed+1, …; each draws its own forget set of the run's deletion
+	// size from the training split, which stays the run's.
 	Seeds int
-	// Shadows is the number of shadow models for U-LiRA and ε (0: none;
-	// else a multiple of 4, at least 8).
+	// Shadows is the number of shadow models for LiRA, RMIA, U-LiRA and ε
+	// (0: none; else even and at least 2·ULiRAModels).
 	Shadows int
+	// ULiRAModels is the number of unlearned and of retrained shadow models
+	// per seed behind U-LiRA and ε (0: study.DefaultULiRAModels).
+	ULiRAModels int `json:",omitempty"`
 	// Fraction is the pruning fraction at which the pruning methods are
 	// compared.
 	Fraction float64
 }
 
-// DefaultStudy is the study mode's setting: 5 seeds, 16 shadows, the seed
-// notebook's best fraction (0.2).
-var DefaultStudy = StudyConfig{Seeds: 5, Shadows: 16, Fraction: 0.2}
+// DefaultStudy is the study mode's setting: 5 seeds, 64 shadows, 8 U-LiRA
+// models per side and seed, the seed notebook's best fraction (0.2).
+var DefaultStudy = StudyConfig{Seeds: 5, Shadows: 64, ULiRAModels: study.DefaultULiRAModels, Fraction: 0.2}
 
 func (c StudyConfig) validate() []error {
 	if c.Seeds == 0 {
@@ -32,8 +36,15 @@ func (c StudyConfig) validate() []error {
 	if c.Seeds < 0 {
 		errs = append(errs, fmt.Errorf("study seeds %d must not be negative", c.Seeds))
 	}
-	if c.Shadows != 0 && (c.Shadows < 8 || c.Shadows%4 != 0) {
-		errs = append(errs, fmt.Errorf("shadows %d must be 0 or a multiple of 4 of at least 8", c.Shadows))
+	m := c.ULiRAModels
+	if m == 0 {
+		m = study.DefaultULiRAModels
+	}
+	if m < 3 {
+		errs = append(errs, fmt.Errorf("study U-LiRA models %d must be at least 3", c.ULiRAModels))
+	}
+	if c.Shadows != 0 && (c.Shadows%2 != 0 || c.Shadows < 2*m) {
+		errs = append(errs, fmt.Errorf("study shadows %d must be 0, or even and at least %d (2 × %d U-LiRA models per side)", c.Shadows, 2*m, m))
 	}
 	if !(c.Fraction > 0 && c.Fraction < 1) {
 		errs = append(errs, fmt.Errorf("study fraction %g must be in (0, 1)", c.Fraction))
@@ -48,20 +59,12 @@ func (s *Session) Study() error {
 	if c.Seeds == 0 {
 		return nil
 	}
-	pos := make(map[int]int, len(s.d.Splits.Train))
-	for i, id := range s.d.Splits.Train {
-		pos[id] = i
-	}
-	forget := make([]int, len(s.d.DeletionRows))
-	for i, id := range s.d.DeletionRows {
-		forget[i] = pos[id]
-	}
 	seeds := make([]uint64, c.Seeds)
 	for i := range seeds {
 		seeds[i] = s.cfg.Seed + uint64(i)
 	}
-	st, err := study.Run(s.ctx, s.backend, study.Data{Train: s.d.Train, Val: s.d.Val, Test: s.d.Test, Forget: forget}, study.Config{
-		Seeds: seeds, Fraction: c.Fraction, Shadows: c.Shadows, Bootstrap: s.cfg.Bootstrap,
+	st, err := study.Run(s.ctx, s.backend, study.Data{Train: s.d.Train, Val: s.d.Val, Test: s.d.Test, SplitSeed: s.cfg.SplitSeed}, study.Config{
+		Seeds: seeds, Fraction: c.Fraction, ForgetRows: len(s.d.DeletionRows), Shadows: c.Shadows, ULiRAModels: c.ULiRAModels,
 		Arch: s.cfg.Arch, Train: s.cfg.Train, FineTune: s.cfg.FineTune,
 		Progress: s.progress, Log: s.log,
 	})

@@ -24,11 +24,23 @@
 //     global ("fixed") or per-example variance, from K shadow models'
 //     scores and IN/OUT flags. [SplitMembers] pairs its statistics with the
 //     target's membership for [Summarize].
+//   - [RMIA] is the offline robust membership-inference attack of
+//     Zarifzadeh, Liu and Shokri ("Low-cost high-power membership
+//     inference attacks", ICML 2024): each row's likelihood ratio
+//     P(x|θ)/P(x), with P(x) from its OUT references, is compared with
+//     those of population rows, and the score is the fraction it beats by
+//     a factor γ. [RMIATune] chooses the offline scaling a on the
+//     references.
+//   - [TieRobust] gives rows whose attacked-model signal is exactly tied
+//     (a pruned model's collapsed logits) one common statistic, so that
+//     offline LiRA and RMIA cannot rank them by the shadows alone.
 //   - [ULiRA] is U-LiRA (Hayes et al., "Inexact unlearning needs more
 //     careful evaluations to avoid a false sense of privacy", SaTML 2025):
 //     IN shadows trained on x and then unlearned it, OUT shadows never saw
 //     it; the result is the attack's balanced accuracy on (unlearned model,
 //     x) against (retrained model, x) pairs, 0.5 for a perfect unlearner.
+//     [ULiRARotated] judges every unlearned and retrained model once, each
+//     against Gaussians fitted on the other models.
 //   - [Epsilon] and [ChallengeScore] are the NeurIPS 2023 Machine
 //     Unlearning challenge's metric (google-deepmind/unlearning_evaluation,
 //     metric.py): per forget example, ε from single- and double-threshold
@@ -37,6 +49,8 @@
 //     the retain- and test-accuracy ratios. [MaxFiniteEpsilon] is the
 //     estimator's ceiling, ln(N(1 − δ) − 1) ≈ ln(N − 1): print it next to
 //     any ε, which cannot exceed it except as the cap (50).
+//     [Challenge.Summary] counts the capped ε apart from the finite ones
+//     and takes the median of the finite.
 //   - [MeanKL] and [MeanKLFromLogProbs] are the mean KL(p_method ‖
 //     p_retrain) between two models' predictive distributions.
 //   - [SampleNonMembers] draws the non-member rows.
@@ -47,8 +61,9 @@
 // return an error ([ErrEmpty], [ErrNonFinite], [ErrShape],
 // [ErrTooFewShadows], wrapped). Probability matrices are row-major [rows,
 // classes], float32 or float64, as train.Evaluator returns them. Shadow
-// matrices follow their references' layouts: LiRA's and the challenge's
-// are [models][examples], U-LiRA's are per example, [examples][models].
+// matrices follow their references' layouts: LiRA's, RMIA's, the
+// challenge's and ULiRARotated's are [models][examples], U-LiRA's are per
+// example, [examples][models].
 // Configuration structs have a useful zero value: the references' settings.
 //
 // Randomness comes from a math/rand/v2 PCG generator seeded by the caller,

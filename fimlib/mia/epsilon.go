@@ -413,3 +413,51 @@ func ForgetScore(eps []float64, models int) float64 {
 func FinalScore(forgetScore, unlearnedRetainAcc, retrainedRetainAcc, unlearnedTestAcc, retrainedTestAcc float64) float64 {
 	return forgetScore * (unlearnedRetainAcc / retrainedRetainAcc) * (unlearnedTestAcc / retrainedTestAcc)
 }
+
+// EpsilonSummary describes a Challenge's ε values without mixing the cap
+// into a mean: a capped example's ε is the cap (50 by default), not an
+// estimate, and one of them outweighs dozens of finite values, which
+// cannot exceed the ceiling ln(N(1 − δ) − 1).
+type EpsilonSummary struct {
+	// ForgetScore is F, as Challenge.ForgetScore.
+	ForgetScore float64
+	// Capped counts the examples whose ε is the cap: no finite threshold,
+	// because the sweep separated the two sides fully (a threshold with
+	// FPR = FNR = 0) or the peaky rule applied.
+	Capped int
+	// Finite counts the others, including ε = 0.
+	Finite int
+	// MedianFinite is the median (numpy.median) of the finite ε values;
+	// NaN when Finite is 0.
+	MedianFinite float64
+	// Ceiling is Challenge.MaxFiniteEpsilon, the largest finite ε.
+	Ceiling float64
+}
+
+// Summary counts c's capped and finite ε values and takes the median of
+// the finite ones. An example is capped when its estimate is Peaky or its
+// best threshold has FPR = FNR = 0, which is what gives the cap
+// (EpsilonConfig.Cap) whatever its value. For a Challenge without
+// Estimates (built by hand), an ε above Ceiling counts as capped.
+func (c Challenge) Summary() EpsilonSummary {
+	s := EpsilonSummary{ForgetScore: c.ForgetScore, MedianFinite: math.NaN(), Ceiling: c.MaxFiniteEpsilon}
+	withEstimates := len(c.Estimates) == len(c.Epsilon)
+	var finiteEps []float64
+	for j, e := range c.Epsilon {
+		capped := e > c.MaxFiniteEpsilon
+		if withEstimates {
+			est := c.Estimates[j]
+			capped = est.Peaky || (est.FPR == 0 && est.FNR == 0)
+		}
+		if capped {
+			s.Capped++
+			continue
+		}
+		finiteEps = append(finiteEps, e)
+	}
+	s.Finite = len(finiteEps)
+	if s.Finite > 0 {
+		s.MedianFinite = median(finiteEps)
+	}
+	return s
+}

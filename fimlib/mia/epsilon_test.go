@@ -434,3 +434,48 @@ func TestEpsilonErrors(t *testing.T) {
 		t.Error("ceiling with one model")
 	}
 }
+
+// TestChallengeSummary: of ten examples under 16 models per side, one is
+// fully separated (retrained scores 20 above: a threshold with FPR = FNR
+// = 0), one peaky (constant unlearned scores), and eight from one
+// distribution on both sides (finite ε). The summary counts 2 capped and
+// takes the median of the 8 finite ε. With a cap of 2, below the ceiling
+// ln(15) ≈ 2.71, finite ε above 2 are clipped to 2 but still count as
+// finite.
+func TestChallengeSummary(t *testing.T) {
+	const models, examples = 16, 10
+	r := rand.New(rand.NewPCG(81, 82))
+	u, v := make([][]float64, models), make([][]float64, models)
+	for m := range models {
+		u[m], v[m] = normals(r, examples, 0), normals(r, examples, 0)
+		v[m][0] += 20
+		u[m][1] = 0.5
+	}
+	for _, cfg := range []EpsilonConfig{{}, {Cap: 2}} {
+		c, err := ChallengeScore(u, v, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := c.Summary()
+		want := EpsilonSummary{ForgetScore: c.ForgetScore, Capped: 2, Finite: 8, MedianFinite: median(c.Epsilon[2:]), Ceiling: c.MaxFiniteEpsilon}
+		if s != want {
+			t.Errorf("cap %v: %+v, want %+v", cfg.Cap, s, want)
+		}
+		if !c.Estimates[1].Peaky || c.Estimates[0].Peaky {
+			t.Errorf("cap %v: peaky flags %v %v", cfg.Cap, c.Estimates[0].Peaky, c.Estimates[1].Peaky)
+		}
+		if s.MedianFinite > s.Ceiling {
+			t.Errorf("cap %v: median finite ε %v above the ceiling %v", cfg.Cap, s.MedianFinite, s.Ceiling)
+		}
+	}
+
+	// Without Estimates an ε above the ceiling counts as capped.
+	s := Challenge{Epsilon: []float64{0.5, 50, 1.5, 2.5, 50}, ForgetScore: 0.3, MaxFiniteEpsilon: 2.7}.Summary()
+	if want := (EpsilonSummary{ForgetScore: 0.3, Capped: 2, Finite: 3, MedianFinite: 1.5, Ceiling: 2.7}); s != want {
+		t.Errorf("no estimates: %+v, want %+v", s, want)
+	}
+	s = Challenge{Epsilon: []float64{50}, MaxFiniteEpsilon: 2.7}.Summary()
+	if s.Capped != 1 || s.Finite != 0 || !math.IsNaN(s.MedianFinite) {
+		t.Errorf("all capped: %+v", s)
+	}
+}

@@ -19,7 +19,7 @@ import (
 // fixed point). Seeds: the golden and real files, compact copies, and
 // mutations in testdata/fuzz/FuzzDecode.
 func FuzzDecode(f *testing.F) {
-	for _, path := range []string{goldenResults, goldenV1Results, realResults} {
+	for _, path := range []string{goldenResults, goldenV2Results, goldenV1Results, realResults} {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
@@ -33,6 +33,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"schema": "fimprune/results/v1"}`))
 	f.Add([]byte(`{"schema": "fimprune/results/v2"}`))
+	f.Add([]byte(`{"schema": "fimprune/results/v3"}`))
 	f.Add([]byte(`{"schema": "fimprune/results/v9"}`))
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -1,5 +1,5 @@
 // Package results defines fimprune's results file (results.json, schema
-// "fimprune/results/v2"; "fimprune/results/v1" files are still read) and
+// "fimprune/results/v3"; v2 and v1 files are still read) and
 // reads and writes it. It is plain Go with no compute dependencies (gonum's
 // Student's t for [NewEstimate] aside), so that package report can read
 // results without importing gomlx.
@@ -9,7 +9,8 @@
 // a [*SchemaError] and invalid values with a [*FieldError]), [Write]
 // (atomic), [WriteFileAtomic], [SeedSummary] (the seed notebook's
 // inference_report_summary.json), and [Study] with [NewEstimate] (the
-// multi-seed comparison of deletion methods that schema v2 adds).
+// multi-seed comparison of deletion methods that schema v2 added and v3
+// extends with per-seed forget sets, shadow-model attacks and verdicts).
 //
 // Conventions: accuracies and attack scores are fractions in [0, 1], times are
 // seconds of wall clock, fractions of pruned parameters are in (0, 1).
@@ -25,10 +26,15 @@ import (
 	"path/filepath"
 )
 
-// Schema is the schema identifier writers put in new files. Version 2 adds
-// the optional top-level "study" section ([Study]); everything else is as in
-// version 1.
-const Schema = "fimprune/results/v2"
+// Schema is the schema identifier writers put in new files. Version 3
+// changes the study section ([Study]: per-seed forget sets and shadow-model
+// attacks, typed method identities, verdicts); everything else is as in
+// version 2.
+const Schema = "fimprune/results/v3"
+
+// SchemaV2 added the optional top-level "study" section to version 1.
+// [Decode] and [Results.Validate] still accept it.
+const SchemaV2 = "fimprune/results/v2"
 
 // SchemaV1 is the previous schema identifier. [Decode] and [Results.Validate]
 // still accept it, for files without a study section; Marshal keeps whatever
@@ -36,7 +42,7 @@ const Schema = "fimprune/results/v2"
 const SchemaV1 = "fimprune/results/v1"
 
 // supportedSchema reports whether this package reads schema s.
-func supportedSchema(s string) bool { return s == Schema || s == SchemaV1 }
+func supportedSchema(s string) bool { return s == Schema || s == SchemaV2 || s == SchemaV1 }
 
 // Results is the whole record of one experiment run.
 type Results struct {
@@ -288,12 +294,12 @@ func (e *SchemaError) Error() string {
 	if e.Got == "" {
 		return fmt.Sprintf("results: no \"schema\" field (want %q)", Schema)
 	}
-	return fmt.Sprintf("results: unsupported schema %q (this version reads %q and %q)", e.Got, Schema, SchemaV1)
+	return fmt.Sprintf("results: unsupported schema %q (this version reads %q, %q and %q)", e.Got, Schema, SchemaV2, SchemaV1)
 }
 
 // Decode reads results JSON from r, refusing unknown schemas and fields and
-// results that fail [Results.Validate]. It reads [Schema] and [SchemaV1]
-// files; Results.Schema keeps the version read.
+// results that fail [Results.Validate]. It reads [Schema], [SchemaV2] and
+// [SchemaV1] files; Results.Schema keeps the version read.
 func Decode(r io.Reader) (*Results, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {

@@ -8,14 +8,19 @@ import (
 )
 
 // Study is the multi-seed comparison of deletion methods that
-// `scripts/experiment -seeds N` adds to a results file (schema v2). Every
-// method ran on the same data with the same budget; every number is an
-// Estimate over the seeds, except the shadow-model attacks (U-LiRA and the
-// ε score), which rest on one set of shadow models shared by all seeds and
-// carry their own bootstrap intervals.
+// `scripts/experiment -study-seeds N` adds to a results file. Every method
+// ran on the same data with the same budget; every number is an Estimate
+// over the seeds.
+//
+// Schema v3: each seed draws its own forget set (ForgetSets) and, with
+// split seeds, its own split; the shadow-model attacks are per seed
+// (Method.Shadow, Method.RMIAAUC); methods carry a typed identity
+// (Method.ID); Verdicts holds the paired comparisons. Schema v2 files (one
+// forget set, U-LiRA and ε from one set of shadows in Method.ULiRA and
+// Method.Epsilon) are still read.
 type Study struct {
 	// Seeds are the seeds of the repetitions (model initialisation, dropout,
-	// shuffling, random masks); the split and the forget set stay fixed.
+	// shuffling, random masks and, in schema v3, the forget set).
 	Seeds []uint64 `json:"seeds"`
 	// Fraction is the pruning fraction of the methods that prune a fixed
 	// share of the parameters.
@@ -24,10 +29,17 @@ type Study struct {
 	// forget set) and non-members (test rows).
 	ForgetRows int `json:"forget_rows"`
 	NonMembers int `json:"non_members"`
-	// Shadows is the number of shadow models behind U-LiRA and ε.
-	Shadows int      `json:"shadows"`
-	Methods []Method `json:"methods"`
-	Seconds float64  `json:"seconds"`
+	// Shadows is the number of shadow models behind the per-example attacks.
+	Shadows int `json:"shadows"`
+	// ForgetSets are the seeds' forget sets, in the order of Seeds (v3).
+	ForgetSets []ForgetSet `json:"forget_sets,omitempty"`
+	// RMIA records the RMIA attack's settings (v3, with shadows).
+	RMIA    *RMIASettings `json:"rmia,omitempty"`
+	Methods []Method      `json:"methods"`
+	// Verdicts are the paired comparisons of every method with retrain and
+	// retrain-2 (v3, at least two seeds).
+	Verdicts *Verdicts `json:"verdicts,omitempty"`
+	Seconds  float64   `json:"seconds"`
 }
 
 // Estimate is one metric over the seeds: the per-seed values (in the order
@@ -41,9 +53,14 @@ type Estimate struct {
 // Method is one deletion method's results over the seeds.
 type Method struct {
 	Name string `json:"name"`
+	// ID is the method's identity (v3; zero in v2 files, whose identity
+	// Method.Identity recovers from Name).
+	ID MethodID `json:"id,omitzero"`
 	// Zeroed is the number of parameters the method sets to zero (0 for
 	// methods that do not prune).
 	Zeroed Estimate `json:"zeroed"`
+	// Change is how much the method changed the full model (v3).
+	Change *Change `json:"change,omitempty"`
 	// Accuracy on the test rows, the retained training rows and the forget
 	// rows, and each minus the retrained model's of the same seed.
 	TestAccuracy   Estimate `json:"test_accuracy"`
@@ -58,9 +75,19 @@ type Method struct {
 	// rows), one per score.
 	Attacks []AttackEstimate `json:"attacks"`
 	// LiRAOfflineAUC is offline LiRA (fixed variance) against the method's
-	// model on the forget rows vs the test rows.
-	LiRAOfflineAUC Estimate `json:"lira_offline_auc"`
-	// ULiRA and Epsilon come from the shadow models (nil without them).
+	// model on the forget rows vs the test rows; in v3 tie-robust (rows the
+	// model scores identically get one statistic), with LiRATiedShare the
+	// share of attacked rows in such ties.
+	LiRAOfflineAUC Estimate  `json:"lira_offline_auc"`
+	LiRATiedShare  *Estimate `json:"lira_tied_share,omitempty"`
+	// RMIAAUC and RMIATPRAt1pctFPR are offline RMIA against the method's
+	// model, forget rows vs test rows, tie-robust like LiRA (v3).
+	RMIAAUC          *Estimate `json:"rmia_auc,omitempty"`
+	RMIATPRAt1pctFPR *Estimate `json:"rmia_tpr_at_1pct_fpr,omitempty"`
+	// Shadow holds the per-seed U-LiRA and ε (v3, with shadows).
+	Shadow *Shadow `json:"shadow,omitempty"`
+	// ULiRA and Epsilon are schema v2's shadow-model attacks, one estimate
+	// from shadows shared by all seeds (nil in v3 files).
 	ULiRA   *ULiRA        `json:"ulira,omitempty"`
 	Epsilon *EpsilonScore `json:"epsilon,omitempty"`
 	// Seconds is the method's wall time per deletion.
@@ -150,6 +177,21 @@ func studyEstimates(path string, m *Method, params int) []studyEstimate {
 func (v *validator) studySizes(s *Study) {
 	v.maxLen("study.seeds", len(s.Seeds), MaxStudySeeds)
 	v.maxLen("study.methods", len(s.Methods), MaxStudyMethods)
+	v.maxLen("study.forget_sets", len(s.ForgetSets), MaxStudySeeds)
+	for i := range s.ForgetSets {
+		v.maxLen(fmt.Sprintf("study.forget_sets[%d].rows", i), len(s.ForgetSets[i].Rows), MaxRows)
+	}
+	if s.RMIA != nil {
+		v.maxLen("study.rmia.grid", len(s.RMIA.Grid), MaxStudyMethods)
+		v.maxLen("study.rmia.grid_auc", len(s.RMIA.GridAUC), MaxStudyMethods)
+	}
+	if vd := s.Verdicts; vd != nil {
+		v.maxLen("study.verdicts.comparisons", len(vd.Comparisons), MaxStudyMethods*len(Metrics)*4)
+		v.maxLen("study.verdicts.findings", len(vd.Findings), MaxStudyMethods*len(Metrics))
+		for i := range vd.Comparisons {
+			v.maxLen(fmt.Sprintf("study.verdicts.comparisons[%d].difference.values", i), len(vd.Comparisons[i].Difference.Values), MaxStudySeeds)
+		}
+	}
 	for i := range s.Methods {
 		if v.err != nil {
 			return
@@ -160,7 +202,7 @@ func (v *validator) studySizes(s *Study) {
 		if v.err != nil {
 			return
 		}
-		for _, e := range studyEstimates(path, m, 0) {
+		for _, e := range append(studyEstimates(path, m, 0), studyEstimatesV3(path, m, 0, 0)...) {
 			v.maxLen(e.path+".values", len(e.est.Values), MaxStudySeeds)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // next to each results file (for the real run, by the experiment itself).
 func TestSeedSummaryFiles(t *testing.T) {
 	for _, tc := range []struct{ results, summary string }{
-		{goldenResults, goldenSummary},
+		{goldenV2Results, goldenSummary},
 		{realResults, realSummary},
 	} {
 		t.Run(tc.results, func(t *testing.T) {

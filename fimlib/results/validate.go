@@ -141,6 +141,11 @@ func (r *Results) Validate() error {
 	if v.err != nil {
 		return v.err
 	}
+	if r.Schema != Schema && r.Study != nil {
+		if err := r.Study.v2Only(); err != nil {
+			return err
+		}
+	}
 	v.config(&r.Config)
 	v.environment(&r.Environment)
 	v.dataset(&r.Dataset)
@@ -153,6 +158,9 @@ func (r *Results) Validate() error {
 	v.timings(&r.Timings)
 	if r.Study != nil {
 		v.study(r)
+		if r.Schema == Schema {
+			v.studyV3(r)
+		}
 	}
 	return v.err
 }

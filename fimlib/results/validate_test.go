@@ -18,7 +18,7 @@ import (
 // TestValidateTestFiles checks that every real and hand-made results file in
 // the repository is valid (Read validates; this says which rule failed).
 func TestValidateTestFiles(t *testing.T) {
-	for _, path := range []string{goldenResults, goldenV1Results, realResults, "../../report/testdata/small.json", "../../report/testdata/real-results.json"} {
+	for _, path := range []string{goldenResults, goldenV2Results, goldenV1Results, realResults, "../../report/testdata/small.json", "../../report/testdata/real-results.json"} {
 		data := readFile(t, path)
 		if _, err := results.Decode(bytes.NewReader(data)); err != nil {
 			t.Errorf("%s: %v", path, err)
@@ -27,10 +27,19 @@ func TestValidateTestFiles(t *testing.T) {
 }
 
 // TestValidate checks each rule of Validate on a mutated copy of the golden
-// file: the error is a *FieldError whose path is the offending field's, and
-// the message names the path and what was expected.
+// file (of the v2 golden file for the cases wrapped in v2): the error is a
+// *FieldError whose path is the offending field's, and the message names
+// the path and what was expected.
 func TestValidate(t *testing.T) {
 	long := strings.Repeat("x", results.MaxStringBytes+1)
+	v2 := func(mutate func(r *results.Results)) func(r *results.Results) {
+		return func(r *results.Results) {
+			*r = *readResults(t, goldenV2Results)
+			mutate(r)
+		}
+	}
+	inV2 := `present in a "` + results.SchemaV2 + `" file`
+	est := func(v ...float64) *results.Estimate { e := results.NewEstimate(v); return &e }
 	for _, tc := range []struct {
 		path   string // want FieldError.Path
 		want   string // in the message: what was expected
@@ -198,8 +207,9 @@ func TestValidate(t *testing.T) {
 		{"models.pruned[1].layers[0].name", "at most 10000", func(r *results.Results) { r.Models.Pruned[1].Layers[0].Name = long }},
 		{"environment.cpu", "UTF-8", func(r *results.Results) { r.Environment.CPU = "a\xffb" }},
 
-		// The study (schema v2).
-		{"study", `want schema "fimprune/results/v2"`, func(r *results.Results) { r.Schema = results.SchemaV1 }},
+		// The study (schema v2 and v3).
+		{"study", `want schema "` + results.Schema + `" for a study`, func(r *results.Results) { r.Schema = results.SchemaV1 }},
+		{"study", `present in a "` + results.SchemaV1 + `" file`, v2(func(r *results.Results) { r.Schema = results.SchemaV1 })},
 		{"study.seeds", "at least one seed", func(r *results.Results) { r.Study.Seeds = nil }},
 		{"study.seeds[2]", "distinct", func(r *results.Results) { r.Study.Seeds[2] = r.Study.Seeds[0] }},
 		{"study.seeds", "at most 10000", func(r *results.Results) { r.Study.Seeds = make([]uint64, results.MaxStudySeeds+1) }},
@@ -240,15 +250,135 @@ func TestValidate(t *testing.T) {
 		{"study.methods[0].test_accuracy.mean", "mean of the values", func(r *results.Results) { r.Study.Methods[0].TestAccuracy.Mean += 0.01 }},
 		{"study.methods[0].lira_offline_auc.ci95", "95 % t interval", func(r *results.Results) { r.Study.Methods[0].LiRAOfflineAUC.CI95[1] += 0.01 }},
 		{"study.methods[2].zeroed.ci95", "95 % t interval", func(r *results.Results) { r.Study.Methods[2].Zeroed.CI95 = [2]float64{-1, 1} }},
-		{"study.methods[0].ulira.accuracy", "[0, 1]", func(r *results.Results) { r.Study.Methods[0].ULiRA.Accuracy = 1.5 }},
-		{"study.methods[0].ulira.ci95", "lo ≤ hi", func(r *results.Results) { r.Study.Methods[0].ULiRA.CI95 = [2]float64{0.7, 0.6} }},
-		{"study.methods[1].ulira.examples", "≥ 1", func(r *results.Results) { r.Study.Methods[1].ULiRA.Examples = 0 }},
-		{"study.methods[0].ulira", "shadow models", func(r *results.Results) { r.Study.Shadows = 0 }},
-		{"study.methods[0].epsilon.models_per_side", "at least 2", func(r *results.Results) { r.Study.Methods[0].Epsilon.ModelsPerSide = 1 }},
-		{"study.methods[0].epsilon.ceiling", "ln(models_per_side)", func(r *results.Results) { r.Study.Methods[0].Epsilon.Ceiling = 2 }},
-		{"study.methods[0].epsilon.forget_score", "[0, 1]", func(r *results.Results) { r.Study.Methods[0].Epsilon.ForgetScore = 1.5 }},
-		{"study.methods[0].epsilon.mean_epsilon", "≥ 0", func(r *results.Results) { r.Study.Methods[0].Epsilon.MeanEpsilon = -1 }},
-		{"study.methods[0].epsilon", "shadow models", func(r *results.Results) { r.Study.Shadows = 0; r.Study.Methods[0].ULiRA = nil }},
+
+		// Schema v2's shadow-model attacks, one estimate for all seeds.
+		{"study.methods[0].ulira.accuracy", "[0, 1]", v2(func(r *results.Results) { r.Study.Methods[0].ULiRA.Accuracy = 1.5 })},
+		{"study.methods[0].ulira.ci95", "lo ≤ hi", v2(func(r *results.Results) { r.Study.Methods[0].ULiRA.CI95 = [2]float64{0.7, 0.6} })},
+		{"study.methods[1].ulira.examples", "≥ 1", v2(func(r *results.Results) { r.Study.Methods[1].ULiRA.Examples = 0 })},
+		{"study.methods[0].ulira", "shadow models", v2(func(r *results.Results) { r.Study.Shadows = 0 })},
+		{"study.methods[0].epsilon.models_per_side", "at least 2", v2(func(r *results.Results) { r.Study.Methods[0].Epsilon.ModelsPerSide = 1 })},
+		{"study.methods[0].epsilon.ceiling", "ln(models_per_side)", v2(func(r *results.Results) { r.Study.Methods[0].Epsilon.Ceiling = 2 })},
+		{"study.methods[0].epsilon.forget_score", "[0, 1]", v2(func(r *results.Results) { r.Study.Methods[0].Epsilon.ForgetScore = 1.5 })},
+		{"study.methods[0].epsilon.mean_epsilon", "≥ 0", v2(func(r *results.Results) { r.Study.Methods[0].Epsilon.MeanEpsilon = -1 })},
+		{"study.methods[0].epsilon", "shadow models", v2(func(r *results.Results) { r.Study.Shadows = 0; r.Study.Methods[0].ULiRA = nil })},
+
+		// What schema v3 added, in a v2 file.
+		{"study.forget_sets", inV2, v2(func(r *results.Results) { r.Study.ForgetSets = []results.ForgetSet{{Spec: "random:2"}} })},
+		{"study.rmia", inV2, v2(func(r *results.Results) { r.Study.RMIA = &results.RMIASettings{} })},
+		{"study.verdicts", inV2, v2(func(r *results.Results) { r.Study.Verdicts = &results.Verdicts{} })},
+		{"study.methods[2].id", inV2, v2(func(r *results.Results) { r.Study.Methods[2].ID = results.MethodID{Family: results.FamilyRetrain} })},
+		{"study.methods[1].change", inV2, v2(func(r *results.Results) { r.Study.Methods[1].Change = &results.Change{} })},
+		{"study.methods[0].lira_tied_share", inV2, v2(func(r *results.Results) { r.Study.Methods[0].LiRATiedShare = est(0, 0, 0) })},
+		{"study.methods[0].rmia_auc", inV2, v2(func(r *results.Results) { r.Study.Methods[0].RMIAAUC = est(0.5, 0.5, 0.5) })},
+		{"study.methods[2].rmia_tpr_at_1pct_fpr", inV2, v2(func(r *results.Results) { r.Study.Methods[2].RMIATPRAt1pctFPR = est(0, 0, 0) })},
+		{"study.methods[1].shadow", inV2, v2(func(r *results.Results) { r.Study.Methods[1].Shadow = &results.Shadow{} })},
+
+		// Schema v2's shadow-model attacks in a v3 file.
+		{"study.methods[1].ulira", "per-seed study.methods[1].shadow", func(r *results.Results) {
+			r.Study.Methods[1].ULiRA = &results.ULiRA{Accuracy: 0.5, CI95: [2]float64{0.5, 0.5}, Examples: 2, Pairs: 16}
+		}},
+		{"study.methods[0].epsilon", "per-seed study.methods[0].shadow", func(r *results.Results) {
+			r.Study.Methods[0].Epsilon = &results.EpsilonScore{ModelsPerSide: 4}
+		}},
+
+		// Forget sets (v3).
+		{"study.forget_sets", "2 forget sets, want one per seed (3)", func(r *results.Results) { r.Study.ForgetSets = r.Study.ForgetSets[:2] }},
+		{"study.forget_sets", "0 forget sets, want one per seed (3)", func(r *results.Results) { r.Study.ForgetSets = nil }},
+		{"study.forget_sets", "at most 10000", func(r *results.Results) {
+			r.Study.ForgetSets = make([]results.ForgetSet, results.MaxStudySeeds+1)
+		}},
+		{"study.forget_sets[1].spec", "empty", func(r *results.Results) { r.Study.ForgetSets[1].Spec = "" }},
+		{"study.forget_sets[1].rows", "1 rows, want study.forget_rows (2)", func(r *results.Results) { r.Study.ForgetSets[1].Rows = []int{5} }},
+		{"study.forget_sets[2].rows", "3 rows, want study.forget_rows (2)", func(r *results.Results) { r.Study.ForgetSets[2].Rows = []int{1, 4, 11} }},
+		{"study.forget_sets[0].rows[1]", "ascending distinct", func(r *results.Results) { r.Study.ForgetSets[0].Rows = []int{9, 3} }},
+		{"study.forget_sets[0].rows[1]", "ascending distinct", func(r *results.Results) { r.Study.ForgetSets[0].Rows = []int{3, 3} }},
+		{"study.forget_sets[2].rows[1]", "training split [0, 12)", func(r *results.Results) { r.Study.ForgetSets[2].Rows[1] = 12 }},
+		{"study.forget_sets[1].rows[0]", "training split [0, 12)", func(r *results.Results) { r.Study.ForgetSets[1].Rows[0] = -1 }},
+
+		// Method identities (v3).
+		{"study.methods[1].name", `"ssd-a10-l1", want "ssd-a10-l2", the name of its id`, func(r *results.Results) { r.Study.Methods[1].ID.Lambda = 2 }},
+		{"study.methods[0].name", `want "fim-prune-0.25-fast"`, func(r *results.Results) { r.Study.Methods[0].ID.Recipe = results.RecipeFast }},
+		{"study.methods[0].name", `want "fim-prune-0.5"`, func(r *results.Results) { r.Study.Methods[0].ID.Fraction = 0.5 }},
+		{"study.methods[3].name", `"retrain-2", want "retrain"`, func(r *results.Results) { r.Study.Methods[3].ID.Replica = 0 }},
+		{"study.methods[2].name", `"retrain", want "retrain-3"`, func(r *results.Results) { r.Study.Methods[2].ID.Replica = 3 }},
+		{"study.methods[0].id.family", `"fim", want one of [fim-prune ratio-prune ssd`, func(r *results.Results) { r.Study.Methods[0].ID.Family = "fim" }},
+		{"study.methods[2].id.family", `"", want one of`, func(r *results.Results) { r.Study.Methods[2].ID = results.MethodID{} }},
+		{"study.methods[1].id.family", `"SSD", want one of`, func(r *results.Results) { r.Study.Methods[1].ID.Family = "SSD" }},
+
+		// Per-seed estimates v3 added.
+		{"study.methods[2].change", "missing", func(r *results.Results) { r.Study.Methods[2].Change = nil }},
+		{"study.methods[0].change.parameters.values[1]", "count of parameters ≤ config.model.params in [0, 14]", func(r *results.Results) {
+			r.Study.Methods[0].Change.Parameters = *est(14, 15, 14)
+		}},
+		{"study.methods[1].change.relative_l2.values[0]", "relative norm in [0, +Inf]", func(r *results.Results) { r.Study.Methods[1].Change.RelativeL2 = *est(-0.5, 0, 0) }},
+		{"study.methods[1].change.relative_l2.values", "one per study.seeds entry (3)", func(r *results.Results) { r.Study.Methods[1].Change.RelativeL2 = *est(0.5, 0.5) }},
+		{"study.methods[0].lira_tied_share.values[2]", "[0, 1]", func(r *results.Results) { r.Study.Methods[0].LiRATiedShare = est(0, 0, 1.25) }},
+		{"study.methods[3].rmia_auc.values", "one per study.seeds entry (3)", func(r *results.Results) { r.Study.Methods[3].RMIAAUC = est(0.5) }},
+		{"study.methods[3].rmia_auc.mean", "mean of the values", func(r *results.Results) { r.Study.Methods[3].RMIAAUC.Mean = 0.9 }},
+		{"study.methods[2].rmia_tpr_at_1pct_fpr.values[0]", "[0, 1]", func(r *results.Results) { r.Study.Methods[2].RMIATPRAt1pctFPR = est(-0.5, 0, 0) }},
+		{"study.methods[1].rmia_auc.values", "at most 10000", func(r *results.Results) {
+			r.Study.Methods[1].RMIAAUC.Values = make([]float64, results.MaxStudySeeds+1)
+		}},
+
+		// Shadow blocks (v3).
+		{"study.methods[0].shadow", "present with study.shadows = 0", func(r *results.Results) { r.Study.Shadows = 0 }},
+		{"study.methods[1].shadow.models_per_side", "at least 2", func(r *results.Results) { r.Study.Methods[1].Shadow.ModelsPerSide = 1 }},
+		{"study.methods[2].shadow.ceiling", "ln(models_per_side)", func(r *results.Results) { r.Study.Methods[2].Shadow.Ceiling = 1.5 }},
+		{"study.methods[2].shadow.ceiling", "ln(models_per_side)", func(r *results.Results) { r.Study.Methods[2].Shadow.Ceiling = -0.5 }},
+		{"study.methods[0].shadow.median_finite_epsilon", "ε ≥ 0", func(r *results.Results) { *r.Study.Methods[0].Shadow.MedianFiniteEpsilon = -1 }},
+		{"study.methods[3].shadow.ulira_accuracy.values[1]", "[0, 1]", func(r *results.Results) { r.Study.Methods[3].Shadow.ULiRA = *est(0.5, 1.5, 0.5) }},
+		{"study.methods[3].shadow.forget_score.values", "one per study.seeds entry (3)", func(r *results.Results) { r.Study.Methods[3].Shadow.ForgetScore = *est() }},
+		{"study.methods[1].shadow.capped_rows.values[0]", "count of forget rows in [0, 2]", func(r *results.Results) { r.Study.Methods[1].Shadow.Capped = *est(3, 2, 2) }},
+
+		// RMIA settings (v3).
+		{"study.rmia", "want γ > 0", func(r *results.Results) { r.Study.RMIA.Gamma = 0 }},
+		{"study.rmia", "a in [0, 1]", func(r *results.Results) { r.Study.RMIA.A = 1.5 }},
+		{"study.rmia.grid", "a on the grid", func(r *results.Results) { r.Study.RMIA.A = 0.25 }},
+		{"study.rmia.grid", "one AUC per point", func(r *results.Results) { r.Study.RMIA.GridAUC = r.Study.RMIA.GridAUC[:2] }},
+		{"study.rmia.grid[2]", "[0, 1]", func(r *results.Results) { r.Study.RMIA.Grid[2] = 2 }},
+		{"study.rmia.grid_auc[1]", "[0, 1]", func(r *results.Results) { r.Study.RMIA.GridAUC[1] = 1.5 }},
+		{"study.rmia.population_rows", "≥ 1", func(r *results.Results) { r.Study.RMIA.PopulationRows = 0 }},
+		{"study.rmia.tune_targets", "≥ 0", func(r *results.Results) { r.Study.RMIA.TuneTargets = -1 }},
+		{"study.rmia.tune_rows", "≥ 0", func(r *results.Results) { r.Study.RMIA.TuneRows = -6 }},
+		{"study.rmia.grid", "at most 1000", func(r *results.Results) { r.Study.RMIA.Grid = make([]float64, results.MaxStudyMethods+1) }},
+
+		// Verdicts (v3).
+		{"study.verdicts", "want both in (0, 1)", func(r *results.Results) { r.Study.Verdicts.Alpha = 0 }},
+		{"study.verdicts", "want both in (0, 1)", func(r *results.Results) { r.Study.Verdicts.Power = 1 }},
+		{"study.verdicts.correction", `"bonferroni", want "holm"`, func(r *results.Results) { r.Study.Verdicts.Correction = "bonferroni" }},
+		{"study.verdicts.comparisons[3]", `compares "finetune" with "retrain"`, func(r *results.Results) { r.Study.Verdicts.Comparisons[3].Method = "finetune" }},
+		{"study.verdicts.comparisons[7]", `compares "fim-prune-0.25" with "retrain-3"`, func(r *results.Results) { r.Study.Verdicts.Comparisons[7].Reference = "retrain-3" }},
+		{"study.verdicts.comparisons[0]", "two different methods", func(r *results.Results) { r.Study.Verdicts.Comparisons[0].Reference = "fim-prune-0.25" }},
+		{"study.verdicts.comparisons[2].metric", `"accuracy", want one of [test_accuracy`, func(r *results.Results) { r.Study.Verdicts.Comparisons[2].Metric = "accuracy" }},
+		{"study.verdicts.comparisons[2].metric", `"", want one of`, func(r *results.Results) { r.Study.Verdicts.Comparisons[2].Metric = "" }},
+		{"study.verdicts.comparisons[1].p_holm", "below p (0.5)", func(r *results.Results) {
+			c := &r.Study.Verdicts.Comparisons[1]
+			c.P, c.PHolm = 0.5, 0.25
+		}},
+		{"study.verdicts.comparisons[1].p", "[0, 1]", func(r *results.Results) { r.Study.Verdicts.Comparisons[1].P = 1.5 }},
+		{"study.verdicts.comparisons[4].p_holm", "[0, 1]", func(r *results.Results) { r.Study.Verdicts.Comparisons[4].PHolm = -0.5 }},
+		{"study.verdicts.comparisons[4].mde", "≥ 0", func(r *results.Results) { r.Study.Verdicts.Comparisons[4].MDE = -0.1 }},
+		{"study.verdicts.comparisons[5].outcome", `"better", want higher, lower, not_distinguishable or undecided`, func(r *results.Results) {
+			r.Study.Verdicts.Comparisons[5].Outcome = "better"
+		}},
+		{"study.verdicts.comparisons[6].difference.values", "one per study.seeds entry (3)", func(r *results.Results) {
+			r.Study.Verdicts.Comparisons[6].Difference = *est(0.1, 0.2)
+		}},
+		{"study.verdicts.comparisons[6].difference.values[0]", "difference of fractions in [-1, 1]", func(r *results.Results) {
+			r.Study.Verdicts.Comparisons[6].Difference = *est(-1.5, 0, 0)
+		}},
+		{"study.verdicts.comparisons[6].difference.ci95", "95 % t interval", func(r *results.Results) {
+			r.Study.Verdicts.Comparisons[6].Difference.CI95[0] -= 0.1
+		}},
+		{"study.verdicts.findings[2].method", `"identity", want a method of the study`, func(r *results.Results) { r.Study.Verdicts.Findings[2].Method = "identity" }},
+		{"study.verdicts.findings[3].metric", `"forget_kl", want one of`, func(r *results.Results) { r.Study.Verdicts.Findings[3].Metric = "forget_kl" }},
+		{"study.verdicts.findings[4].outcome", `"same", want higher, lower`, func(r *results.Results) { r.Study.Verdicts.Findings[4].Outcome = "same" }},
+		{"study.verdicts.comparisons", "at most 20000", func(r *results.Results) {
+			r.Study.Verdicts.Comparisons = make([]results.Comparison, results.MaxStudyMethods*len(results.Metrics)*4+1)
+		}},
+		{"study.verdicts.comparisons[0].difference.values", "at most 10000", func(r *results.Results) {
+			r.Study.Verdicts.Comparisons[0].Difference.Values = make([]float64, results.MaxStudySeeds+1)
+		}},
 	} {
 		r := readResults(t, goldenResults)
 		tc.mutate(r)
@@ -286,12 +416,71 @@ func TestValidateAllowed(t *testing.T) {
 		"empty sha256":       func(r *results.Results) { r.Dataset.SHA256 = nil },
 		"no study":           func(r *results.Results) { r.Study = nil },
 		"v1 without a study": func(r *results.Results) { r.Schema, r.Study = results.SchemaV1, nil },
-		"one seed":           func(r *results.Results) { keepSeeds(r.Study, 1) },
-		"no shadow results": func(r *results.Results) {
+		"v2 without a study": func(r *results.Results) { r.Schema, r.Study = results.SchemaV2, nil },
+		"v2 golden":          func(r *results.Results) { *r = *readResults(t, goldenV2Results) },
+		"v2, one seed": func(r *results.Results) {
+			*r = *readResults(t, goldenV2Results)
+			keepSeeds(r.Study, 1)
+		},
+		"v2, no shadow results": func(r *results.Results) {
+			*r = *readResults(t, goldenV2Results)
 			r.Study.Shadows = 0
 			for i := range r.Study.Methods {
 				r.Study.Methods[i].ULiRA, r.Study.Methods[i].Epsilon = nil, nil
 			}
+		},
+		"one seed":    func(r *results.Results) { keepSeeds(r.Study, 1) },
+		"no verdicts": func(r *results.Results) { r.Study.Verdicts = nil },
+		"no comparisons": func(r *results.Results) {
+			r.Study.Verdicts.Comparisons, r.Study.Verdicts.Findings = nil, nil
+		},
+		"no shadow results": func(r *results.Results) {
+			s := r.Study
+			s.Shadows, s.RMIA = 0, nil
+			for i := range s.Methods {
+				m := &s.Methods[i]
+				m.Shadow, m.RMIAAUC, m.RMIATPRAt1pctFPR, m.LiRATiedShare = nil, nil, nil, nil
+			}
+			keep := func(m results.Metric) bool { return m != results.MetricRMIAAUC && m != results.MetricULiRA }
+			s.Verdicts.Comparisons = slices.DeleteFunc(s.Verdicts.Comparisons, func(c results.Comparison) bool { return !keep(c.Metric) })
+			s.Verdicts.Findings = slices.DeleteFunc(s.Verdicts.Findings, func(f results.Finding) bool { return !keep(f.Metric) })
+		},
+		"every ε capped": func(r *results.Results) {
+			sh := r.Study.Methods[0].Shadow
+			sh.MedianFiniteEpsilon, sh.Capped = nil, results.NewEstimate([]float64{2, 2, 2})
+		},
+		"ε at the ceiling": func(r *results.Results) {
+			sh := r.Study.Methods[0].Shadow
+			sh.Ceiling = math.Log(float64(sh.ModelsPerSide))
+			sh.MedianFiniteEpsilon = &sh.Ceiling
+		},
+		"a at the grid's end": func(r *results.Results) { r.Study.RMIA.A = 1 },
+		"fast recipe": func(r *results.Results) {
+			renameMethod(r.Study, 0, results.MethodID{Family: results.FamilyFIM, Fraction: 0.25, Recipe: results.RecipeFast})
+		},
+		"identity and retrain-3": func(r *results.Results) {
+			renameMethod(r.Study, 1, results.MethodID{Family: results.FamilyIdentity})
+			renameMethod(r.Study, 3, results.MethodID{Family: results.FamilyRetrain, Replica: 3})
+		},
+		"every family": func(r *results.Results) {
+			m := r.Study.Methods[0]
+			for _, id := range []results.MethodID{
+				{Family: results.FamilyRatio, Alpha: 10, Recipe: results.RecipeSeed},
+				{Family: results.FamilyFineTune, Recipe: results.RecipeSeed},
+				{Family: results.FamilyNegGrad, Alpha: 0.95, Recipe: results.RecipeSeed},
+				{Family: results.FamilyRandom, Fraction: 0.25, Recipe: results.RecipeSeed},
+				{Family: results.FamilyMagnitude, Fraction: 0.25, Recipe: results.RecipeSeed},
+				{Family: results.FamilyIdentity},
+			} {
+				m.ID, m.Name = id, id.Name()
+				r.Study.Methods = append(r.Study.Methods, m)
+			}
+		},
+		"undecided and extreme p": func(r *results.Results) {
+			c := &r.Study.Verdicts.Comparisons[0]
+			c.Outcome, c.P, c.PHolm, c.MDE = results.OutcomeUndecided, 1, 1, 0
+			c = &r.Study.Verdicts.Comparisons[1]
+			c.P, c.PHolm = 0, 0
 		},
 		"no attacks": func(r *results.Results) { r.Study.Methods[1].Attacks = nil },
 		"interval off by 1e-8 relative": func(r *results.Results) {
@@ -304,10 +493,15 @@ func TestValidateAllowed(t *testing.T) {
 				seeds[i] = uint64(i)
 			}
 			r.Study.Seeds = seeds
+			r.Study.ForgetSets = slices.Repeat(r.Study.ForgetSets[:1], len(seeds))
 			for i := range r.Study.Methods {
 				for _, e := range studyEstimates(&r.Study.Methods[i]) {
 					*e = results.NewEstimate(slices.Repeat(e.Values[:1], len(seeds)))
 				}
+			}
+			for i := range r.Study.Verdicts.Comparisons {
+				e := &r.Study.Verdicts.Comparisons[i].Difference
+				*e = results.NewEstimate(slices.Repeat(e.Values[:1], len(seeds)))
 			}
 		},
 	} {
@@ -319,10 +513,16 @@ func TestValidateAllowed(t *testing.T) {
 	}
 }
 
-// TestValidateNonFinite sets every float of the golden file, one at a time,
-// to NaN, +Inf and −Inf, and checks that Validate names its JSON path.
+// TestValidateNonFinite sets every float of the golden files (v3 and v2),
+// one at a time, to NaN, +Inf and −Inf, and checks that Validate names its
+// JSON path.
 func TestValidateNonFinite(t *testing.T) {
-	r := readResults(t, goldenResults)
+	for _, path := range []string{goldenResults, goldenV2Results} {
+		t.Run(path, func(t *testing.T) { validateNonFinite(t, readResults(t, path)) })
+	}
+}
+
+func validateNonFinite(t *testing.T, r *results.Results) {
 	type leaf struct {
 		path string
 		v    reflect.Value
@@ -385,15 +585,59 @@ func studyEstimates(m *results.Method) []*results.Estimate {
 			out = append(out, a.TPRAt01pctFPR)
 		}
 	}
+	if c := m.Change; c != nil {
+		out = append(out, &c.Parameters, &c.RelativeL2)
+	}
+	for _, e := range []*results.Estimate{m.LiRATiedShare, m.RMIAAUC, m.RMIATPRAt1pctFPR} {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	if sh := m.Shadow; sh != nil {
+		out = append(out, &sh.ULiRA, &sh.ForgetScore, &sh.Capped)
+	}
 	return out
 }
 
-// keepSeeds shortens s to its first n seeds, recomputing every estimate.
+// keepSeeds shortens s to its first n seeds, recomputing every estimate
+// (the verdicts' differences too; their p-values stay as they were).
 func keepSeeds(s *results.Study, n int) {
 	s.Seeds = s.Seeds[:n]
+	if s.ForgetSets != nil {
+		s.ForgetSets = s.ForgetSets[:n]
+	}
 	for i := range s.Methods {
 		for _, e := range studyEstimates(&s.Methods[i]) {
 			*e = results.NewEstimate(e.Values[:n])
+		}
+	}
+	if vd := s.Verdicts; vd != nil {
+		for i := range vd.Comparisons {
+			e := &vd.Comparisons[i].Difference
+			*e = results.NewEstimate(e.Values[:n])
+		}
+	}
+}
+
+// renameMethod gives s.Methods[i] the identity id and its name, in the
+// verdicts too.
+func renameMethod(s *results.Study, i int, id results.MethodID) {
+	old := s.Methods[i].Name
+	s.Methods[i].ID, s.Methods[i].Name = id, id.Name()
+	if vd := s.Verdicts; vd != nil {
+		for j := range vd.Comparisons {
+			c := &vd.Comparisons[j]
+			if c.Method == old {
+				c.Method = id.Name()
+			}
+			if c.Reference == old {
+				c.Reference = id.Name()
+			}
+		}
+		for j := range vd.Findings {
+			if vd.Findings[j].Method == old {
+				vd.Findings[j].Method = id.Name()
+			}
 		}
 	}
 }

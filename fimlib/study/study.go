@@ -1,23 +1,34 @@
-// Package study compares deletion methods over several seeds on one split
-// and one forget set, with attacks strong enough to tell them apart: what
-// `scripts/experiment -seeds N` runs after the seed protocol.
+// Package study compares deletion methods over several seeds, with attacks
+// strong enough to tell them apart and a null row to judge them against:
+// what `scripts/experiment -study-seeds N` runs after the seed protocol.
 //
-// For every seed, a full model is trained on the training split and every
-// method of [unlearn.Standard] (retraining included) deletes the forget rows
-// from it. Each deleted model is measured against the retrained model of the
-// same seed (accuracy gaps, KL divergence on the forget rows) and attacked
-// with population attacks (forget rows vs every test row) and offline LiRA.
-// With shadow models, the per-example attacks follow: U-LiRA (Hayes et al.,
-// SaTML 2025) and the NeurIPS-2023 challenge's ε. Every per-seed number is
-// summarised as a mean with a 95 % t interval ([results.NewEstimate]).
+// The design (docs/methods.md has the reasons):
 //
-// The shadow design: half of the shadows train on the forget set and half do
-// not; on the retained rows each shadow takes a random half (every retained
-// row in exactly half of the shadows). For U-LiRA and ε, a method runs on
-// every shadow that trained on the forget set ("unlearned" shadows); the
-// shadows that never saw it are the "retrained" side. The first half of each
-// side fits U-LiRA's Gaussians and the second half supplies its evaluation
-// pairs, so no model is both fitted and judged.
+//   - Each seed draws its own forget set (ForgetRows rows of the training
+//     split, disjoint from the other seeds' sets), trains its own full model
+//     and runs every method on it. So a per-seed number carries the
+//     randomness of the forget set, the training and the method, and an
+//     interval over seeds covers all of it.
+//   - The methods include retrain (the reference of every gap), retrain-2
+//     (an independently seeded retrain: the null row, whose distance from
+//     retrain is the noise floor) and identity (the full model, unchanged:
+//     the upper reference).
+//   - Shadow models: Shadows models on the training split. Every row outside
+//     the forget sets is in a random half of them; each seed's forget set is
+//     in a random half as one block, independently of the other seeds'. So
+//     for each seed half of the shadows trained on its forget set (IN) and
+//     half did not (OUT), and every test and validation row is OUT for all.
+//   - Population attacks (forget rows as members, every test row as a
+//     non-member), offline LiRA and offline RMIA attack each method's model
+//     per seed; LiRA and RMIA take the shadows as reference models and are
+//     tie-robust (rows the attacked model scores identically get one
+//     statistic).
+//   - U-LiRA and the challenge's ε, per seed: the method runs on
+//     ULiRAModels IN shadows (the "unlearned" side), which are compared with
+//     ULiRAModels OUT shadows (the "retrained" side); U-LiRA judges each of
+//     these models once with Gaussians fitted on the others.
+//   - Verdicts (package verdict): paired comparisons over seeds with
+//     retrain and retrain-2, Holm-corrected as one family.
 //
 // Entry point: [Run].
 package study
@@ -26,73 +37,122 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/train"
 	"github.com/fimprune/fimprune/fimlib/unlearn"
+	"github.com/fimprune/fimprune/fimlib/verdict"
 	"github.com/gomlx/compute"
 )
+
+// DefaultULiRAModels is the number of unlearned and of retrained shadow
+// models per seed behind U-LiRA and ε: the method runs on this many shadows
+// per seed, which is most of the study's cost.
+const DefaultULiRAModels = 8
 
 // Config describes a study.
 type Config struct {
 	Seeds    []uint64
 	Fraction float64 // pruning fraction of the methods that prune a fixed share
-	// Shadows is the number of shadow models (even, ≥ 8 for U-LiRA to have
-	// two models per side and half; 0 skips the per-example attacks).
+	// ForgetRows is the size of each seed's forget set.
+	ForgetRows int
+	// Shadows is the number of shadow models (0 skips LiRA, RMIA, U-LiRA
+	// and ε; else even and at least 2·ULiRAModels).
 	Shadows int
-	// Bootstrap is the number of resamples of U-LiRA's interval.
-	Bootstrap int
-	Arch      mlp.Arch
-	Train     train.Config // full models, retraining and shadows
-	FineTune  train.Config // every method that trains after its edit
+	// ULiRAModels is the number of models per side and seed for U-LiRA and
+	// ε (0: DefaultULiRAModels; at least 3).
+	ULiRAModels int
+	Arch        mlp.Arch
+	Train       train.Config // full models, retraining and shadows
+	FineTune    train.Config // every method that trains after its edit
 	// Methods returns the methods compared at a fraction; nil means
-	// unlearn.Standard.
+	// unlearn.Standard. They must include unlearn.Retrain{}.
 	Methods  func(fraction float64) []unlearn.Method
+	Verdict  verdict.Config // zero: verdict.Default
 	Progress *train.Progress
 	// Log, if not nil, receives one line per stage.
 	Log func(format string, args ...any)
 }
 
 // Data is the study's data: the training split (the pool the forget rows
-// are positions of), validation and test rows.
+// are drawn from), validation rows (RMIA's population; early stopping) and
+// test rows (the attacks' non-members).
 type Data struct {
 	Train, Val, Test train.Data
-	// Forget holds positions in Train of the rows to forget.
-	Forget []int
+	// SplitSeed is recorded with the forget sets: the split their positions
+	// refer to.
+	SplitSeed int64
+}
+
+func (c Config) uliraModels() int {
+	if c.ULiRAModels == 0 {
+		return DefaultULiRAModels
+	}
+	return c.ULiRAModels
 }
 
 func (c Config) validate(d Data) error {
+	m := c.uliraModels()
 	switch {
 	case len(c.Seeds) == 0:
 		return errors.New("study: no seeds")
 	case !(c.Fraction > 0 && c.Fraction < 1):
 		return fmt.Errorf("study: fraction %g must be in (0, 1)", c.Fraction)
-	case c.Shadows != 0 && (c.Shadows < 8 || c.Shadows%4 != 0):
-		return fmt.Errorf("study: shadows %d must be 0 or a multiple of 4 of at least 8", c.Shadows)
-	case len(d.Forget) == 0 || len(d.Forget) >= d.Train.Rows():
-		return fmt.Errorf("study: %d forget rows of %d training rows", len(d.Forget), d.Train.Rows())
-	case d.Test.Rows() == 0:
-		return errors.New("study: no test rows")
+	case m < 3:
+		return fmt.Errorf("study: %d U-LiRA models per side, want at least 3", m)
+	case c.Shadows != 0 && (c.Shadows%2 != 0 || c.Shadows < 2*m):
+		return fmt.Errorf("study: shadows %d must be 0 or even and at least 2 × %d (U-LiRA models per side)", c.Shadows, m)
+	case c.ForgetRows < 1 || c.ForgetRows*len(c.Seeds) >= d.Train.Rows():
+		return fmt.Errorf("study: %d seeds × %d forget rows do not leave rows to retain among %d training rows", len(c.Seeds), c.ForgetRows, d.Train.Rows())
+	case d.Test.Rows() == 0 || d.Val.Rows() == 0:
+		return errors.New("study: no test or no validation rows")
 	}
-	seen := map[int]bool{}
-	for _, r := range d.Forget {
-		if r < 0 || r >= d.Train.Rows() || seen[r] {
-			return fmt.Errorf("study: forget row %d is outside the training split or repeated", r)
+	seen := map[uint64]bool{}
+	for _, s := range c.Seeds {
+		if seen[s] {
+			return fmt.Errorf("study: seed %d repeated", s)
 		}
-		seen[r] = true
+		seen[s] = true
 	}
 	return nil
 }
 
-// Run runs the study. It trains len(cfg.Seeds) full models, runs every
-// method on each, and, with shadows, cfg.Shadows shadow models plus every
-// method on half of them.
+// ForgetSpec is how each seed's forget set is drawn, as results record it.
+func ForgetSpec(rows int) string { return fmt.Sprintf("random:%d", rows) }
+
+// forgetSets draws each seed's forget set: rows positions of the pool,
+// seeded by the seed, disjoint from the earlier seeds' sets, ascending.
+func forgetSets(pool int, seeds []uint64, rows int) [][]int {
+	taken := make([]bool, pool)
+	out := make([][]int, len(seeds))
+	for i, s := range seeds {
+		r := rand.New(rand.NewPCG(mix(s, 7), 0xf0))
+		for _, p := range r.Perm(pool) {
+			if len(out[i]) == rows {
+				break
+			}
+			if !taken[p] {
+				taken[p] = true
+				out[i] = append(out[i], p)
+			}
+		}
+		slices.Sort(out[i])
+	}
+	return out
+}
+
+// Run runs the study.
 func Run(ctx context.Context, backend compute.Backend, d Data, cfg Config) (*results.Study, error) {
 	start := time.Now()
 	if err := cfg.validate(d); err != nil {
 		return nil, err
+	}
+	if cfg.Verdict == (verdict.Config{}) {
+		cfg.Verdict = verdict.Default
 	}
 	logf := cfg.Log
 	if logf == nil {
@@ -103,85 +163,110 @@ func Run(ctx context.Context, backend compute.Backend, d Data, cfg Config) (*res
 		methodsOf = unlearn.Standard
 	}
 	methods := methodsOf(cfg.Fraction)
-	retain := complement(d.Train.Rows(), d.Forget)
+	if !slices.ContainsFunc(methods, func(m unlearn.Method) bool { return m.ID().Role() == results.RoleReference }) {
+		return nil, errors.New("study: the methods must include unlearn.Retrain, the reference of every gap")
+	}
 	env := unlearn.Env{Backend: backend, Arch: cfg.Arch, Pool: d.Train, Val: &d.Val, FineTune: cfg.FineTune, Train: cfg.Train, Progress: cfg.Progress}
+	n := len(cfg.Seeds)
+	forget := forgetSets(d.Train.Rows(), cfg.Seeds, cfg.ForgetRows)
+	st := &results.Study{Seeds: cfg.Seeds, Fraction: cfg.Fraction, ForgetRows: cfg.ForgetRows, NonMembers: d.Test.Rows(), Shadows: cfg.Shadows}
+	for i, s := range cfg.Seeds {
+		st.ForgetSets = append(st.ForgetSets, results.ForgetSet{Spec: ForgetSpec(cfg.ForgetRows), Seed: int64(mix(s, 7)), Rows: forget[i], SplitSeed: d.SplitSeed})
+	}
 
 	// Full models, one per seed, in one ensemble.
-	members := make([]train.Member, len(cfg.Seeds))
+	members := make([]train.Member, n)
 	for i, s := range cfg.Seeds {
 		seed := mix(s, 1)
 		members[i] = train.Member{Name: fmt.Sprintf("full seed %d", s), Init: cfg.Arch.Init(seed), Seed: seed}
 	}
 	tc := cfg.Train
-	tc.Name, tc.Progress = fmt.Sprintf("full models × %d seeds", len(cfg.Seeds)), cfg.Progress
+	tc.Name, tc.Progress = fmt.Sprintf("full models × %d seeds", n), cfg.Progress
 	fulls, err := train.FitEnsemble(ctx, backend, cfg.Arch, d.Train, &d.Val, tc, int64(mix(cfg.Seeds[0], 2)), members)
 	if err != nil {
 		return nil, fmt.Errorf("study: %w", err)
 	}
-	logf("trained %d full models in %.1f s", len(fulls), time.Since(start).Seconds())
-	tasks := make([]unlearn.Task, len(cfg.Seeds))
+	logf("trained %d full models in %.1f s", n, time.Since(start).Seconds())
+	tasks := make([]unlearn.Task, n)
 	for i, s := range cfg.Seeds {
-		tasks[i] = unlearn.Task{Name: fmt.Sprintf("seed %d", s), Model: fulls[i].Params, Retain: retain, Forget: d.Forget, Seed: mix(s, 3)}
+		tasks[i] = unlearn.Task{Name: fmt.Sprintf("seed %d", s), Model: fulls[i].Params, Retain: complement(d.Train.Rows(), forget[i]), Forget: forget[i], Seed: mix(s, 3)}
 	}
 
-	// Every method on every seed's full model.
-	outcomes := make([][]unlearn.Outcome, len(methods))
-	retrainIdx := -1
+	ev := newEvaluator(backend, cfg.Arch, d)
+	defer ev.finalize()
+	var sh *shadowAttack
+	if cfg.Shadows > 0 {
+		if sh, err = trainShadows(ctx, env, d, forget, ev, cfg, logf); err != nil {
+			return nil, err
+		}
+		st.RMIA = sh.rmiaSettings()
+	}
+
+	// Every method on every seed's full model, then on the shadows.
+	per := make([][]metrics, len(methods))
+	views := make([][]*view, len(methods))
+	var retrained []*view
 	for mi, m := range methods {
 		t0 := time.Now()
-		if outcomes[mi], err = m.Unlearn(ctx, env, tasks); err != nil {
+		out, err := m.Unlearn(ctx, env, tasks)
+		if err != nil {
 			return nil, err
 		}
-		if _, ok := m.(unlearn.Retrain); ok {
-			retrainIdx = mi
+		logf("%s on %d models: %.1f s", m.Name(), n, time.Since(t0).Seconds())
+		views[mi] = make([]*view, n)
+		per[mi] = make([]metrics, n)
+		for i := range tasks {
+			if views[mi][i], err = ev.view(out[i].Params); err != nil {
+				return nil, err
+			}
+			per[mi][i].zeroed, per[mi][i].seconds = float64(out[i].Zeroed), out[i].Seconds
+			per[mi][i].changed, per[mi][i].relL2 = change(fulls[i].Params, out[i].Params)
 		}
-		logf("%s on %d models: %.1f s", m.Name(), len(tasks), time.Since(t0).Seconds())
-	}
-	if retrainIdx < 0 {
-		return nil, errors.New("study: the methods must include unlearn.Retrain, the reference of every gap")
-	}
-
-	ev := newEvaluator(backend, cfg.Arch, d, retain)
-	var shadows *shadowAttack
-	if cfg.Shadows > 0 {
-		if shadows, err = trainShadows(ctx, env, d, retain, ev, cfg, logf); err != nil {
-			return nil, err
-		}
-	}
-
-	st := &results.Study{Seeds: cfg.Seeds, Fraction: cfg.Fraction, ForgetRows: len(d.Forget), NonMembers: d.Test.Rows(), Shadows: cfg.Shadows}
-	retrained := make([]*view, len(tasks))
-	for i := range tasks {
-		if retrained[i], err = ev.view(outcomes[retrainIdx][i].Params); err != nil {
-			return nil, err
+		if m.ID().Role() == results.RoleReference && retrained == nil {
+			retrained = views[mi]
 		}
 	}
 	for mi, m := range methods {
-		var per []metrics
 		for i := range tasks {
-			v, err := ev.view(outcomes[mi][i].Params)
-			if err != nil {
-				return nil, err
-			}
-			mt, err := ev.measure(v, retrained[i], shadows)
-			if err != nil {
+			if err := ev.measure(&per[mi][i], views[mi][i], retrained[i], forget[i], sh, i); err != nil {
 				return nil, fmt.Errorf("study: %s, %s: %w", m.Name(), tasks[i].Name, err)
 			}
-			mt.zeroed, mt.seconds = float64(outcomes[mi][i].Zeroed), outcomes[mi][i].Seconds
-			per = append(per, mt)
 		}
-		sm := summarise(m.Name(), per)
-		if shadows != nil {
+		if sh != nil {
 			t0 := time.Now()
-			if sm.ULiRA, sm.Epsilon, err = shadows.perExample(ctx, env, m, cfg.Bootstrap, mix(cfg.Seeds[0], 4)); err != nil {
+			if err := sh.perExample(ctx, env, m, per[mi], cfg.Seeds); err != nil {
 				return nil, fmt.Errorf("study: %s on the shadows: %w", m.Name(), err)
 			}
-			logf("%s on %d shadows: U-LiRA accuracy %.3f, ε %.2f (%.1f s)", m.Name(), cfg.Shadows/2, sm.ULiRA.Accuracy, sm.Epsilon.MeanEpsilon, time.Since(t0).Seconds())
+			logf("%s on %d shadows: U-LiRA accuracy %.3f (%.1f s)", m.Name(), n*sh.models, meanOf(per[mi], func(x metrics) float64 { return x.ulira }), time.Since(t0).Seconds())
 		}
-		st.Methods = append(st.Methods, sm)
+		st.Methods = append(st.Methods, summarise(m.ID(), per[mi], sh))
+	}
+	if n >= 2 {
+		st.Verdicts = verdict.Compare(st, cfg.Verdict)
 	}
 	st.Seconds = time.Since(start).Seconds()
 	return st, nil
+}
+
+// change counts the parameters of after that differ from before and
+// returns ‖after − before‖₂ / ‖before‖₂.
+func change(before, after []mlp.Tensor) (changed, relL2 float64) {
+	var num, den float64
+	for p := range before {
+		for j, b := range before[p].Values {
+			a := after[p].Values[j]
+			if a != b {
+				changed++
+			}
+			d := float64(a) - float64(b)
+			num += d * d
+			den += float64(b) * float64(b)
+		}
+	}
+	if den == 0 {
+		return changed, 0
+	}
+	return changed, sqrt(num / den)
 }
 
 // mix derives a seed for one purpose from a study seed (splitmix64).

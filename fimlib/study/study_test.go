@@ -37,11 +37,8 @@ func TestRunSmallStudy(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Data{Train: rowsOf(240, 1), Val: rowsOf(80, 2), Test: rowsOf(120, 3)}
-	for i := range 20 {
-		d.Forget = append(d.Forget, i*3)
-	}
 	cfg := Config{
-		Seeds: []uint64{1, 2}, Fraction: 0.2, Shadows: 8, Bootstrap: 50,
+		Seeds: []uint64{1, 2}, Fraction: 0.2, Shadows: 8, ULiRAModels: 3, ForgetRows: 20,
 		Arch:  mlp.Arch{Inputs: 6, Hidden: []int{12, 6}, Classes: 2, Dropout: 0.1},
 		Train: train.Seed, FineTune: train.SeedFineTune,
 	}
@@ -51,18 +48,28 @@ func TestRunSmallStudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Methods) != 9 {
-		t.Fatalf("%d methods, want 9", len(st.Methods))
+	if len(st.Methods) != 11 {
+		t.Fatalf("%d methods, want 11", len(st.Methods))
 	}
 	for _, m := range st.Methods {
 		if len(m.TestAccuracy.Values) != 2 || len(m.Attacks) != 4 {
 			t.Errorf("%s: %d seeds, %d attacks", m.Name, len(m.TestAccuracy.Values), len(m.Attacks))
 		}
-		if m.ULiRA == nil || m.Epsilon == nil {
-			t.Fatalf("%s: no shadow attacks", m.Name)
+		if m.Shadow == nil || m.RMIAAUC == nil || m.LiRATiedShare == nil || m.Change == nil {
+			t.Fatalf("%s: no shadow attacks or no change record", m.Name)
 		}
-		if m.Epsilon.ModelsPerSide != 4 || m.ULiRA.Examples == 0 {
-			t.Errorf("%s: ε %+v, U-LiRA %+v", m.Name, *m.Epsilon, *m.ULiRA)
+		if m.Shadow.ModelsPerSide != 3 || len(m.Shadow.ULiRA.Values) != 2 {
+			t.Errorf("%s: shadow %+v", m.Name, *m.Shadow)
+		}
+		switch m.ID.Family {
+		case results.FamilyIdentity:
+			if m.Change.Parameters.Mean != 0 {
+				t.Errorf("identity changed %v parameters", m.Change.Parameters.Values)
+			}
+		case results.FamilyFIM, results.FamilyFineTune, results.FamilyRetrain:
+			if m.Change.Parameters.Mean == 0 {
+				t.Errorf("%s changed no parameter", m.Name)
+			}
 		}
 		if m.Name == "retrain" {
 			for _, g := range []results.Estimate{m.TestGap, m.ForgetGap, m.ForgetKL} {
@@ -77,18 +84,21 @@ func TestRunSmallStudy(t *testing.T) {
 }
 
 func TestConfigRejects(t *testing.T) {
-	d := Data{Train: rowsOf(50, 1), Val: rowsOf(10, 2), Test: rowsOf(10, 3), Forget: []int{1, 2}}
-	good := Config{Seeds: []uint64{1}, Fraction: 0.2, Arch: mlp.Arch{Inputs: 6, Hidden: []int{4}, Classes: 2}, Train: train.Seed, FineTune: train.SeedFineTune}
+	d := Data{Train: rowsOf(50, 1), Val: rowsOf(10, 2), Test: rowsOf(10, 3)}
+	good := Config{Seeds: []uint64{1}, Fraction: 0.2, ForgetRows: 2, Arch: mlp.Arch{Inputs: 6, Hidden: []int{4}, Classes: 2}, Train: train.Seed, FineTune: train.SeedFineTune}
 	if err := good.validate(d); err != nil {
 		t.Fatal(err)
 	}
 	bad := map[string]func(*Config, *Data){
-		"no seeds":       func(c *Config, _ *Data) { c.Seeds = nil },
-		"fraction 1":     func(c *Config, _ *Data) { c.Fraction = 1 },
-		"6 shadows":      func(c *Config, _ *Data) { c.Shadows = 6 },
-		"repeated row":   func(_ *Config, d *Data) { d.Forget = []int{1, 1} },
-		"row outside":    func(_ *Config, d *Data) { d.Forget = []int{50} },
-		"everything out": func(_ *Config, d *Data) { d.Forget = complement(50, nil) },
+		"no seeds":        func(c *Config, _ *Data) { c.Seeds = nil },
+		"repeated seed":   func(c *Config, _ *Data) { c.Seeds = []uint64{1, 1} },
+		"fraction 1":      func(c *Config, _ *Data) { c.Fraction = 1 },
+		"14 shadows":      func(c *Config, _ *Data) { c.Shadows = 14 },
+		"odd shadows":     func(c *Config, _ *Data) { c.Shadows = 17 },
+		"2 U-LiRA models": func(c *Config, _ *Data) { c.ULiRAModels = 2 },
+		"no forget rows":  func(c *Config, _ *Data) { c.ForgetRows = 0 },
+		"everything out":  func(c *Config, _ *Data) { c.ForgetRows = 50 },
+		"no test rows":    func(_ *Config, d *Data) { d.Test = train.Data{Features: 6} },
 	}
 	for name, edit := range bad {
 		c, dd := good, d

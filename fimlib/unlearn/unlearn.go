@@ -10,9 +10,9 @@
 // a batch are one ensemble ([train.FitEnsemble]). Batches matter for U-LiRA,
 // which runs a method on every shadow model that saw the forget set.
 //
-// Sources for the methods and their settings are listed in
-// ../shared/notes/evaluation.md and docs/methods.md: SSD (Foster et al.,
-// AAAI 2024), NegGrad+ (Kurmanji et al., NeurIPS 2023), the seed notebook.
+// Sources for the methods and their settings are listed in docs/methods.md:
+// SSD (Foster et al., AAAI 2024), NegGrad+ (Kurmanji et al., NeurIPS 2023),
+// the seed notebook (docs/protocol.md).
 package unlearn
 
 import (
@@ -24,6 +24,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/fisher"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/prune"
+	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/train"
 	"github.com/gomlx/compute"
 )
@@ -65,14 +66,20 @@ type Outcome struct {
 
 // Method is one deletion method.
 type Method interface {
-	// Name identifies the method and its setting, e.g. "fim-prune-0.2".
+	// ID is the method's identity (family and settings); ID().Name() is its
+	// name, e.g. "fim-prune-0.2".
+	ID() results.MethodID
+	// Name is ID().Name().
 	Name() string
 	// Unlearn runs the method on every task.
 	Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error)
 }
 
 // Standard returns the methods of the comparison at one pruning fraction,
-// with the settings of their reference code (see docs/methods.md).
+// with the settings of their reference code (see docs/methods.md): the
+// deletion methods, retraining (the reference), an independently seeded
+// second retrain (the null every metric is judged against) and the full
+// model unchanged (the upper reference).
 func Standard(fraction float64) []Method {
 	return []Method{
 		FIMPrune{Fraction: fraction, Kind: fisher.Empirical},
@@ -84,6 +91,8 @@ func Standard(fraction float64) []Method {
 		MagnitudePrune{Fraction: fraction},
 		NegGradPlus{Alpha: 0.95},
 		Retrain{},
+		Retrain{Replica: 2},
+		Identity{},
 	}
 }
 
@@ -204,12 +213,15 @@ type FIMPrune struct {
 	Label    string
 }
 
-func (m FIMPrune) Name() string {
-	if m.Label != "" {
-		return fmt.Sprintf("fim-prune-%g-%s", m.Fraction, m.Label)
+func (m FIMPrune) ID() results.MethodID {
+	recipe := m.Label
+	if recipe == "" {
+		recipe = results.RecipeSeed
 	}
-	return fmt.Sprintf("fim-prune-%g", m.Fraction)
+	return results.MethodID{Family: results.FamilyFIM, Fraction: m.Fraction, Recipe: recipe}
 }
+
+func (m FIMPrune) Name() string { return m.ID().Name() }
 
 func (m FIMPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	kind := m.Kind
@@ -235,7 +247,11 @@ func (m FIMPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome
 // say); how many parameters it takes depends on the data.
 type RatioPrune struct{ Alpha float64 }
 
-func (m RatioPrune) Name() string { return fmt.Sprintf("ratio-prune-a%g", m.Alpha) }
+func (m RatioPrune) ID() results.MethodID {
+	return results.MethodID{Family: results.FamilyRatio, Alpha: m.Alpha, Recipe: results.RecipeSeed}
+}
+
+func (m RatioPrune) Name() string { return m.ID().Name() }
 
 func (m RatioPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	return pruneThenFineTune(ctx, env, m.Name(), tasks, func(t Task) (prune.Mask, error) {
@@ -279,7 +295,11 @@ func importances(env Env, t Task) (forget, all []mlp.Tensor, err error) {
 // training follows.
 type SSD struct{ Alpha, Lambda float64 }
 
-func (m SSD) Name() string { return fmt.Sprintf("ssd-a%g-l%g", m.Alpha, m.Lambda) }
+func (m SSD) ID() results.MethodID {
+	return results.MethodID{Family: results.FamilySSD, Alpha: m.Alpha, Lambda: m.Lambda}
+}
+
+func (m SSD) Name() string { return m.ID().Name() }
 
 func (m SSD) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	start := time.Now()
@@ -317,7 +337,11 @@ func (m SSD) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, err
 // "does pruning add anything" baseline.
 type FineTune struct{}
 
-func (FineTune) Name() string { return "finetune" }
+func (FineTune) ID() results.MethodID {
+	return results.MethodID{Family: results.FamilyFineTune, Recipe: results.RecipeSeed}
+}
+
+func (m FineTune) Name() string { return m.ID().Name() }
 
 func (m FineTune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	start := time.Now()
@@ -349,7 +373,11 @@ func outcomes(params [][]mlp.Tensor, start time.Time) []Outcome {
 // matters.
 type RandomPrune struct{ Fraction float64 }
 
-func (m RandomPrune) Name() string { return fmt.Sprintf("random-prune-%g", m.Fraction) }
+func (m RandomPrune) ID() results.MethodID {
+	return results.MethodID{Family: results.FamilyRandom, Fraction: m.Fraction, Recipe: results.RecipeSeed}
+}
+
+func (m RandomPrune) Name() string { return m.ID().Name() }
 
 func (m RandomPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	return pruneThenFineTune(ctx, env, m.Name(), tasks, func(t Task) (prune.Mask, error) {
@@ -361,7 +389,11 @@ func (m RandomPrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outc
 // magnitude, then fine-tunes with the mask kept: the classic pruning control.
 type MagnitudePrune struct{ Fraction float64 }
 
-func (m MagnitudePrune) Name() string { return fmt.Sprintf("magnitude-prune-%g", m.Fraction) }
+func (m MagnitudePrune) ID() results.MethodID {
+	return results.MethodID{Family: results.FamilyMagnitude, Fraction: m.Fraction, Recipe: results.RecipeSeed}
+}
+
+func (m MagnitudePrune) Name() string { return m.ID().Name() }
 
 func (m MagnitudePrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	return pruneThenFineTune(ctx, env, m.Name(), tasks, func(t Task) (prune.Mask, error) {
@@ -376,7 +408,11 @@ func (m MagnitudePrune) Unlearn(ctx context.Context, env Env, tasks []Task) ([]O
 // the two terms weigh α and 1−α as in the reference's paired batches.
 type NegGradPlus struct{ Alpha float64 }
 
-func (m NegGradPlus) Name() string { return fmt.Sprintf("neggrad+-a%g", m.Alpha) }
+func (m NegGradPlus) ID() results.MethodID {
+	return results.MethodID{Family: results.FamilyNegGrad, Alpha: m.Alpha, Recipe: results.RecipeSeed}
+}
+
+func (m NegGradPlus) Name() string { return m.ID().Name() }
 
 func (m NegGradPlus) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	start := time.Now()
@@ -403,10 +439,32 @@ func (m NegGradPlus) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outc
 
 // Retrain trains a fresh model on the retained rows with env.Train (the
 // seed's recipe with early stopping on env.Val): the gold standard every
-// other method is measured against.
-type Retrain struct{}
+// other method is measured against. Replica ≥ 2 derives independent seeds
+// from the tasks' (initialisation, shuffling, dropout): "retrain-2" is a
+// second gold standard, the noise floor of every comparison with the first.
+type Retrain struct{ Replica int }
 
-func (Retrain) Name() string { return "retrain" }
+func (m Retrain) ID() results.MethodID {
+	id := results.MethodID{Family: results.FamilyRetrain}
+	if m.Replica >= 2 {
+		id.Replica = m.Replica
+	}
+	return id
+}
+
+func (m Retrain) Name() string { return m.ID().Name() }
+
+// seed is the task seed this replica trains with.
+func (m Retrain) seed(t Task) uint64 {
+	if m.Replica < 2 {
+		return t.Seed
+	}
+	// splitmix64 of the seed and the replica: unrelated to t.Seed's stream.
+	z := t.Seed + uint64(m.Replica)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
 
 func (m Retrain) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
 	start := time.Now()
@@ -415,11 +473,12 @@ func (m Retrain) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome,
 	}
 	members := make([]train.Member, len(tasks))
 	for i, t := range tasks {
-		members[i] = train.Member{Name: t.Name, Init: env.Arch.Init(t.Seed), Seed: t.Seed, RowWeights: indicator(env.Pool.Rows(), t.Retain, 1)}
+		seed := m.seed(t)
+		members[i] = train.Member{Name: t.Name, Init: env.Arch.Init(seed), Seed: seed, RowWeights: indicator(env.Pool.Rows(), t.Retain, 1)}
 	}
 	cfg := env.Train
 	cfg.Name, cfg.Progress = m.Name(), env.Progress
-	res, err := train.FitEnsemble(ctx, env.Backend, env.Arch, env.Pool, env.Val, cfg, int64(tasks[0].Seed), members)
+	res, err := train.FitEnsemble(ctx, env.Backend, env.Arch, env.Pool, env.Val, cfg, int64(m.seed(tasks[0])), members)
 	if err != nil {
 		return nil, fmt.Errorf("unlearn %s: %w", m.Name(), err)
 	}
@@ -428,4 +487,24 @@ func (m Retrain) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome,
 		params[i] = r.Params
 	}
 	return outcomes(params, start), nil
+}
+
+// Identity returns the trained model unchanged: the upper reference, a
+// "deletion" that forgot nothing, which every attack should tell apart from
+// retraining as well as the data allow.
+type Identity struct{}
+
+func (Identity) ID() results.MethodID { return results.MethodID{Family: results.FamilyIdentity} }
+
+func (m Identity) Name() string { return m.ID().Name() }
+
+func (m Identity) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome, error) {
+	if err := checkTasks(env, tasks); err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, len(tasks))
+	for i, t := range tasks {
+		out[i] = Outcome{Params: mlp.Clone(t.Model)}
+	}
+	return out, nil
 }

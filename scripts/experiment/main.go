@@ -70,9 +70,11 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs.IntVar(&cfg.Bootstrap, "bootstrap", cfg.Bootstrap, "bootstrap resamples for the AUC confidence interval")
 	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "models trained at once (results do not depend on it; per-model times do)")
 	fs.IntVar(&cfg.Study.Seeds, "seeds", 0, "study mode: compare the deletion methods over this many seeds after the protocol (5 is the study's default; 0: off)")
-	fs.IntVar(&cfg.Study.Shadows, "shadows", experiment.DefaultStudy.Shadows, "study mode: shadow models for U-LiRA and ε (0: none; else a multiple of 4, ≥ 8)")
+	fs.IntVar(&cfg.Study.Shadows, "shadows", experiment.DefaultStudy.Shadows, "study mode: shadow models for LiRA, RMIA, U-LiRA and ε (0: none; else even and ≥ 2 × -study-ulira-models)")
+	fs.IntVar(&cfg.Study.ULiRAModels, "study-ulira-models", experiment.DefaultStudy.ULiRAModels, "study mode: unlearned and retrained shadow models per seed behind U-LiRA and ε (≥ 3)")
 	fs.Float64Var(&cfg.Study.Fraction, "study-fraction", experiment.DefaultStudy.Fraction, "study mode: pruning fraction of the pruning methods")
-	recipe := fs.String("recipe", "seed", "fine-tuning recipe after pruning: seed (20 epochs, lr 1e-4) or fast (2 epochs, lr 1e-3); -finetune-* flags override it")
+	recipe := fs.String("recipe", "seed", "fine-tuning recipe after pruning: seed (20 epochs, lr 1e-4) or fast (1 epoch, lr 1e-3, chosen on validation: docs/methods.md); -finetune-* flags override it")
+	fs.BoolVar(&cfg.Cache, "cache", false, "keep each phase's results under the run directory's cache/ and reuse them when the configuration, data and build match (as the notebook does)")
 	noCheckpoints := fs.Bool("no-checkpoints", false, "do not write model checkpoints")
 	quiet := fs.Bool("quiet", false, "print only the final summary")
 	if err := fs.Parse(args); err != nil {
