@@ -1,5 +1,5 @@
 // Package report renders fimprune's inference report from a results file
-// (results.json, schema "fimprune/results/v2" or "fimprune/results/v1") and
+// (results.json, schema "fimprune/results/v3", or the older v2 and v1) and
 // nothing else: it imports only package results, goldmark and gonum (plot,
 // and distuv for Student's t), never gomlx or fimlib's compute packages, so a
 // report can be regenerated anywhere in well under a second (scripts/report)
@@ -21,11 +21,16 @@
 // attacks); 3 utility–privacy trade-off; 4 computational efficiency; 5
 // pruning per tensor and the Fisher scores (with the other Fisher kind for
 // comparison); 6 key findings; 7 method notes with formulas and sources; 8,
-// only when the results carry a study (schema v2), the deletion methods
-// compared over seeds: methods × metrics tables with 95 % t intervals, a
-// utility-cost-against-forgetting figure (fig-5-pareto.svg) and verdicts for
-// FIM pruning against its controls, fine-tuning and retraining; and
-// appendices with the seed's summary lines and the inputs.
+// only when the results carry a study (schema v2 or v3), the deletion
+// methods compared over seeds: methods × metrics tables with the file's 95 %
+// t intervals (utility and cost; population attacks, RMIA and tie-robust
+// offline LiRA; the per-example attacks U-LiRA and the challenge's ε), a
+// utility-cost-against-forgetting figure (fig-5-pareto.svg), the verdicts a
+// v3 file stores (package fimlib/verdict: paired t tests under Holm's
+// correction with their minimum detectable effects) and what the data
+// cannot decide; and appendices with the seed's summary lines and the
+// inputs. Methods are named from their typed identity
+// (results.Method.Identity), never by parsing a name.
 //
 // Conventions:
 //
@@ -34,13 +39,13 @@
 //     every number is formatted by fixed-precision strconv calls, so the same
 //     results give byte-identical files. NaN and ±Inf print as "n/a"; a
 //     negative zero prints as 0.
-//   - Findings are computed: each statement in section 6 is chosen by
-//     comparing numbers with their sampling error (2 standard errors, or
-//     whether 95 % intervals contain 0.5 or overlap the retrained model's);
-//     each verdict in section 8 by the 95 % t interval of the paired
-//     per-seed differences (results.NewEstimate), or, for the shadow-model
-//     U-LiRA estimate, by whether two intervals overlap. There are no fixed
-//     verdicts, and none without its interval.
+//   - Findings are computed from the data: each statement in section 6 is
+//     chosen by comparing numbers with their sampling error (2 standard
+//     errors, or whether 95 % intervals contain 0.5 or overlap the
+//     retrained model's). Section 8 computes no statistic: it renders the
+//     intervals and verdicts the results file holds (Study.Verdicts, which
+//     package fimlib/verdict computes when the study runs), each verdict
+//     with its interval; a v2 file has no verdicts, so none are shown.
 //   - Figures: gonum/plot draws each figure to SVG (text in Liberation Sans,
 //     named with metric-compatible fallbacks instead of embedding the font,
 //     which keeps a figure near 30 kB). report.md links them as files beside
@@ -48,11 +53,12 @@
 //     fig-4-roc.svg and fig-5-pareto.svg when the results allow), which
 //     GitHub displays; report.html carries the same SVG inline.
 //   - Escaping: strings from the results (feature names, the deletion spec,
-//     versions, the CPU name, tensor names, study method names, ...) are
-//     made inert Markdown (backslash escapes or code spans) before goldmark
-//     sees them, and goldmark runs in its safe mode, so they reach the page
-//     as escaped text; in figures gonum escapes them (method labels are also
-//     put on one line and shortened to 32 characters). The figures are the only markup this package trusts: a goldmark
+//     versions, the CPU name, tensor names, study method names, recipes,
+//     forget-set specs, ...) are made inert Markdown (backslash escapes or
+//     code spans) before goldmark sees them, and goldmark runs in its safe
+//     mode, so they reach the page as escaped text; in figures gonum escapes
+//     them (method labels are also put on one line and shortened). The
+//     figures are the only markup this package trusts: a goldmark
 //     AST transformer replaces each image paragraph that names one of this
 //     report's figure files with a figure node, whose renderer writes the
 //     generated SVG (see html.go). The page has no script and a

@@ -531,160 +531,246 @@ func (a *analysis) rocFigure() (Figure, error) {
 	return Figure{Name: "fig-4-roc.svg", Title: "ROC curves of the loss attack", Caption: caption, SVG: svg, panels: []panel{{p.Title.Text, legend, len(curves) + 1}}}, nil
 }
 
+// maxLegendMethods is the most methods the Pareto figure names one by one
+// in its legend; a larger study gets one legend entry per family.
+const maxLegendMethods = 24
+
+// colPurple is Okabe–Ito's reddish purple, the identity's colour.
+var colPurple = color.NRGBA{0xCC, 0x79, 0xA7, 0xFF}
+var colSky = color.NRGBA{0x56, 0xB4, 0xE9, 0xFF}
+
+// familyNames are the legend entries of a large study's figure (fixed
+// text, never data).
+var familyNames = map[results.Family]string{
+	results.FamilyFIM:       "FIM pruning",
+	results.FamilyRatio:     "Fisher-ratio pruning",
+	results.FamilySSD:       "SSD",
+	results.FamilyFineTune:  "fine-tuning",
+	results.FamilyNegGrad:   "NegGrad+",
+	results.FamilyRandom:    "random pruning",
+	results.FamilyMagnitude: "magnitude pruning",
+	results.FamilyRetrain:   "retraining",
+	results.FamilyIdentity:  "no deletion (identity)",
+}
+
+// styleGroup is the legend entry of a method in a large study's figure.
+func styleGroup(mv *methodView) string {
+	switch {
+	case !mv.known:
+		return "other"
+	case mv.role == results.RoleNull:
+		return "retraining, other seeds (null)"
+	}
+	if n, ok := familyNames[mv.id.Family]; ok {
+		return n
+	}
+	return "other"
+}
+
+// variantGlyphs tell apart the methods of one family (FIM pruning with the
+// seed's and the fast recipe): the first keeps the family's glyph.
+var variantGlyphs = []draw.GlyphDrawer{draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.PyramidGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.CircleGlyph{}, draw.CrossGlyph{}}
+
+// methodStyle is the colour and glyph of a method in the figure: the
+// colour by family, the glyph by family and variant (its rank among the
+// family's methods); retraining, the second retrain and the identity each
+// have their own.
+func methodStyle(mv *methodView, variant int) (color.Color, draw.GlyphDrawer) {
+	switch {
+	case !mv.known:
+		return colLight, draw.PlusGlyph{}
+	case mv.role == results.RoleReference:
+		return colBlack, draw.CrossGlyph{}
+	case mv.role == results.RoleNull:
+		return colBlack, draw.RingGlyph{}
+	case mv.role == results.RoleUpper:
+		return colPurple, draw.SquareGlyph{}
+	}
+	var c color.Color
+	var g draw.GlyphDrawer
+	switch mv.id.Family {
+	case results.FamilyFIM:
+		c, g = colBlue, draw.CircleGlyph{}
+	case results.FamilyRatio:
+		c, g = colSky, draw.CircleGlyph{}
+	case results.FamilySSD:
+		c, g = colGreen, draw.TriangleGlyph{}
+	case results.FamilyFineTune:
+		c, g = colOrange, draw.SquareGlyph{}
+	case results.FamilyNegGrad:
+		c, g = colVerm, draw.PyramidGlyph{}
+	case results.FamilyRandom:
+		c, g = colGrey, draw.RingGlyph{}
+	case results.FamilyMagnitude:
+		c, g = colGrey, draw.BoxGlyph{}
+	default:
+		c, g = colLight, draw.PlusGlyph{}
+	}
+	if variant > 0 {
+		g = variantGlyphs[(variant-1)%len(variantGlyphs)]
+	}
+	return c, g
+}
+
 // paretoFigure draws, for a study (results.Study), each method's utility
-// cost against a forgetting measure: x = |mean test gap to the retrained
-// model| with the gap's interval reflected at 0, y = U-LiRA accuracy (when
-// every method but retrain has it) or offline-LiRA AUC, each with its
-// interval; one labelled point per method, the retrained model at its
-// reference point.
+// cost against a forgetting measure: x = the mean test gap to the retrained
+// model, y = U-LiRA accuracy (when every method but retraining has it: in
+// v3 the mean over seeds of the per-seed estimate, in v2 the shared
+// shadow-model estimate) or offline-LiRA AUC, each with the interval the
+// file holds. One marker per method, named in a legend beside the plot
+// (point labels overlapped); retraining, the second retrain and the
+// identity have markers of their own.
 func (a *analysis) paretoFigure() (Figure, error) {
 	s := a.res.Study
 	if s == nil || len(s.Methods) == 0 {
 		return Figure{}, nil
 	}
-	v := newStudyView(s)
+	v := newStudyView(s, a.res.Schema)
 	type point struct {
 		x, xlo, xhi float64 // xlo, xhi: distances to the bar's ends (≥ 0)
 		y, ylo, yhi float64
-		label       string
+		mv          *methodView
 	}
-	var byFamily [numFamilies][]point
-	var labels []point
+	var pts []point
 	yRef := math.NaN() // the retrained model's y, or 0.5 for U-LiRA without it
-	for i := range s.Methods {
-		m := &s.Methods[i]
-		g := m.TestGap
-		x := math.Abs(g.Mean)
-		lo, hi := math.Abs(g.CI95[0]), math.Abs(g.CI95[1])
-		barLo, barHi := min(lo, hi), max(lo, hi)
-		if g.CI95[0] <= 0 && g.CI95[1] >= 0 {
-			barLo = 0
-		}
-		p := point{x: x, xlo: max(0, x-barLo), xhi: max(0, barHi-x), label: figureLabel(m.Name)}
-		switch {
-		case v.ulira && m.ULiRA != nil:
-			u := m.ULiRA
-			p.y, p.ylo, p.yhi = u.Accuracy, max(0, u.Accuracy-u.CI95[0]), max(0, u.CI95[1]-u.Accuracy)
-		case v.ulira: // retrain without U-LiRA: a perfect unlearner's 0.5
+	for i := range v.methods {
+		mv := &v.methods[i]
+		g := mv.m.TestGap
+		p := point{x: g.Mean, xlo: max(0, g.Mean-g.CI95[0]), xhi: max(0, g.CI95[1]-g.Mean), mv: mv}
+		switch y, lo, hi, ok := mv.uliraPoint(); {
+		case v.ulira && ok:
+			p.y, p.ylo, p.yhi = y, max(0, y-lo), max(0, hi-y)
+		case v.ulira: // retraining without U-LiRA: a perfect unlearner's 0.5
 			p.y = 0.5
 		default:
-			e := m.LiRAOfflineAUC
+			e := mv.m.LiRAOfflineAUC
 			p.y, p.ylo, p.yhi = e.Mean, max(0, e.Mean-e.CI95[0]), max(0, e.CI95[1]-e.Mean)
 		}
-		if m.Name == retrainName {
+		if mv == v.ref {
 			yRef = p.y
 		}
 		if nonFinite(p.x, p.xlo, p.xhi, p.y, p.ylo, p.yhi) {
-			return Figure{}, fmt.Errorf("report: non-finite study value for %q; cannot plot", m.Name)
+			return Figure{}, fmt.Errorf("report: non-finite study value for %q; cannot plot", mv.m.Name)
 		}
-		f := familyOf(m.Name)
-		byFamily[f] = append(byFamily[f], p)
-		labels = append(labels, p)
+		pts = append(pts, p)
 	}
 	if v.ulira && math.IsNaN(yRef) {
 		yRef = 0.5
 	}
-	yName, yAxis, yCI := "offline-LiRA AUC (mean over seeds)", "offline-LiRA AUC", "t interval over the seeds"
+	yAxis := "offline-LiRA AUC"
 	if v.ulira {
-		yName, yAxis, yCI = "U-LiRA accuracy (shadow models)", "U-LiRA accuracy", "bootstrap over the forget examples; 0.5 for a perfect unlearner"
+		yAxis = "U-LiRA accuracy"
 	}
-	p := newPlot("Utility cost against forgetting", "|test accuracy − retrain| (fraction)", yAxis)
-	xmax, ylo, yhi := 0.0, math.Inf(1), math.Inf(-1)
-	for _, q := range labels {
-		xmax = max(xmax, q.x+q.xhi)
+	p := newPlot("Utility cost against forgetting", "test accuracy − retrain (fraction)", yAxis)
+	xlo, xhi, ylo, yhi := 0.0, 0.0, math.Inf(1), math.Inf(-1)
+	for _, q := range pts {
+		xlo, xhi = min(xlo, q.x-q.xlo), max(xhi, q.x+q.xhi)
 		ylo, yhi = min(ylo, q.y-q.ylo), max(yhi, q.y+q.yhi)
 	}
 	if !math.IsNaN(yRef) {
 		ylo, yhi = min(ylo, yRef), max(yhi, yRef)
 	}
-	if xmax <= 0 {
-		xmax = 0.01
+	if xhi-xlo <= 0 {
+		xlo, xhi = xlo-0.005, xhi+0.005
 	}
-	// Room to the right for the labels, above for the legend.
-	p.X.Min, p.X.Max = 0, xmax*1.35
-	headroom(p, ylo, yhi, 0.4)
+	xpad := (xhi - xlo) * 0.08
+	p.X.Min, p.X.Max = xlo-xpad, xhi+xpad
+	headroom(p, ylo, yhi, 0)
 	p.Add(plotter.NewGrid())
+
+	leg := plot.NewLegend()
+	leg.TextStyle = p.Legend.TextStyle
+	leg.ThumbnailWidth, leg.Padding = p.Legend.ThumbnailWidth, 2
+	leg.Top, leg.Left = true, true
 	var legend []string
 	series := 0
 	if !math.IsNaN(yRef) {
 		ref := hline(p, yRef, colBlack, 4, 2)
 		p.Add(ref)
-		name := "retrain's value"
-		if v.ulira && (v.retrain == nil || v.retrain.ULiRA == nil) {
+		name := "retraining's value"
+		if v.ulira && (v.ref == nil || !hasULiRA(v.ref)) {
 			name = "perfect unlearner (0.5)"
 		}
-		p.Legend.Add(name, ref)
+		leg.Add(name, ref)
 		legend = append(legend, name)
 		series++
 	}
-	for f := range numFamilies {
-		pts := byFamily[f]
-		if len(pts) == 0 {
-			continue
+	perMethod := len(pts) <= maxLegendMethods
+	variants := map[results.Family]int{}
+	grouped := map[string]bool{}
+	for _, q := range pts {
+		variant := 0
+		if q.mv.known && q.mv.role == results.RoleMethod {
+			variant = variants[q.mv.id.Family]
+			variants[q.mv.id.Family]++
 		}
-		xy := make(plotter.XYs, len(pts))
-		type xye struct {
+		if !perMethod {
+			variant = 0
+		}
+		col, glyph := methodStyle(q.mv, variant)
+		xy := plotter.XYs{{X: q.x, Y: q.y}}
+		xb, err := plotter.NewXErrorBars(struct {
 			plotter.XYs
 			plotter.XErrors
+		}{xy, plotter.XErrors{{Low: q.xlo, High: q.xhi}}})
+		if err != nil {
+			return Figure{}, fmt.Errorf("report: %w", err)
 		}
-		type yye struct {
+		yb, err := plotter.NewYErrorBars(struct {
 			plotter.XYs
 			plotter.YErrors
-		}
-		xe := xye{xy, make(plotter.XErrors, len(pts))}
-		ye := yye{xy, make(plotter.YErrors, len(pts))}
-		for i, q := range pts {
-			xy[i] = plotter.XY{X: q.x, Y: q.y}
-			xe.XErrors[i] = struct{ Low, High float64 }{q.xlo, q.xhi}
-			ye.YErrors[i] = struct{ Low, High float64 }{q.ylo, q.yhi}
-		}
-		col, glyph := familyStyle(f)
-		xb, err := plotter.NewXErrorBars(xe)
+		}{xy, plotter.YErrors{{Low: q.ylo, High: q.yhi}}})
 		if err != nil {
 			return Figure{}, fmt.Errorf("report: %w", err)
 		}
-		yb, err := plotter.NewYErrorBars(ye)
-		if err != nil {
-			return Figure{}, fmt.Errorf("report: %w", err)
-		}
-		xb.Color, xb.Width, xb.CapWidth = col, 0.8, 3
-		yb.Color, yb.Width, yb.CapWidth = col, 0.8, 3
+		xb.Color, xb.Width, xb.CapWidth = col, 0.7, 3
+		yb.Color, yb.Width, yb.CapWidth = col, 0.7, 3
 		sc, err := plotter.NewScatter(xy)
 		if err != nil {
 			return Figure{}, fmt.Errorf("report: %w", err)
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: 3, Shape: glyph}
+		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: 3.2, Shape: glyph}
 		p.Add(xb, yb, sc)
-		p.Legend.Add(familyNames[f], sc)
-		legend = append(legend, familyNames[f])
+		name := q.mv.plain()
+		if !perMethod {
+			name = styleGroup(q.mv)
+			if grouped[name] {
+				continue
+			}
+			grouped[name] = true
+		}
+		leg.Add(name, sc)
+		legend = append(legend, name)
 		series++
 	}
-	xy := make(plotter.XYs, len(labels))
-	names := make([]string, len(labels))
-	for i, q := range labels {
-		xy[i], names[i] = plotter.XY{X: q.x, Y: q.y}, q.label
-	}
-	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: names})
-	if err != nil {
-		return Figure{}, fmt.Errorf("report: %w", err)
-	}
-	for i := range lb.TextStyle {
-		lb.TextStyle[i].Font = sans
-		lb.TextStyle[i].Font.Size = 7
-		lb.TextStyle[i].Color = colGrey
-	}
-	lb.Offset = vg.Point{X: 4, Y: 2}
-	p.Add(lb)
-	svg, err := render(6.2, 4.2, [][]*plot.Plot{{p}}, "Figure 5: utility cost against forgetting for each deletion method")
+	svg, err := renderLegend(6.8, 4.2, p, leg, legend, "Figure 5: utility cost against forgetting for each deletion method")
 	if err != nil {
 		return Figure{}, err
 	}
-	caption := fmt.Sprintf("Each point is one deletion method of the study (section 8). x: the absolute mean test-accuracy gap to the retrained model over the %d seeds, the utility the deletion cost (0 is best; bar: the gap's 95 %% t interval, folded at 0). y: %s with its 95 %% interval (%s). ",
-		v.seeds, yName, yCI)
-	if v.retrain != nil {
-		caption += "The retrained model, the gold standard, sits at x = 0 and marks the y a method that forgot should reach (dashed line)."
+	caption := fmt.Sprintf("Each marker is one deletion method of the study (section 8): the mean over the %d seeds, with bars for the 95 %% intervals the results file holds. x: test accuracy minus the retrained model's of the same seed, the utility the deletion cost (0 is none; bar: t interval over the seeds). ", v.seeds)
+	switch {
+	case v.ulira && v.v3:
+		caption += "y: U-LiRA accuracy per seed, 0.5 for a perfect unlearner (bar: t interval over the seeds). "
+	case v.ulira:
+		caption += "y: U-LiRA accuracy from shadow models shared by all seeds, 0.5 for a perfect unlearner (bar: bootstrap interval over the forget examples). "
+	default:
+		caption += "y: offline-LiRA AUC against the method's model (bar: t interval over the seeds). "
+	}
+	if v.ref != nil {
+		caption += "Retraining, the gold standard (black cross), marks the point a method that forgot should reach; the dashed line is its y. "
 	} else if v.ulira {
-		caption += "The dashed line is a perfect unlearner's U-LiRA accuracy, 0.5; the study has no retrained model to plot."
+		caption += "The dashed line is a perfect unlearner's U-LiRA accuracy, 0.5; the study has no retrained model. "
+	}
+	if v.null != nil {
+		caption += "The second retrain (black ring) shows how far an independent retrain lands from it: the noise floor. "
+	}
+	if v.upper != nil {
+		caption += "The identity (purple square) is the full model without any deletion: the upper reference. "
+	}
+	if perMethod {
+		caption += "Colours group the families; the legend names each method."
+	} else {
+		caption += "With this many methods the legend names the families only; the tables give each method."
 	}
 	if !v.ulira && s.Shadows > 0 {
 		caption += " U-LiRA is not drawn because not every method has it."
@@ -692,39 +778,57 @@ func (a *analysis) paretoFigure() (Figure, error) {
 	return Figure{Name: "fig-5-pareto.svg", Title: "Utility cost against forgetting for each deletion method", Caption: caption, SVG: svg, panels: []panel{{p.Title.Text, legend, series}}}, nil
 }
 
-// familyStyle is the colour and glyph of a family of methods in the figure.
-func familyStyle(f family) (color.Color, draw.GlyphDrawer) {
-	switch f {
-	case famFIM:
-		return colBlue, draw.CircleGlyph{}
-	case famRatio:
-		return colBlue, draw.RingGlyph{}
-	case famSSD:
-		return colGreen, draw.TriangleGlyph{}
-	case famFineTune:
-		return colOrange, draw.SquareGlyph{}
-	case famNegGrad:
-		return colVerm, draw.PyramidGlyph{}
-	case famRandom:
-		return colGrey, draw.RingGlyph{}
-	case famMagnitude:
-		return colGrey, draw.BoxGlyph{}
-	case famRetrain:
-		return colBlack, draw.CrossGlyph{}
-	}
-	return colLight, draw.PlusGlyph{}
+// hasULiRA reports whether the method has a U-LiRA estimate.
+func hasULiRA(mv *methodView) bool {
+	_, _, _, ok := mv.uliraPoint()
+	return ok
 }
 
-// figureLabel is a method name as a point label: on one line, at most 32
+// renderLegend draws plot p with the legend leg (entries names) in a
+// column to its right, on a canvas w inches wide and at least h high (more
+// when the legend needs it), and returns the cleaned-up SVG.
+func renderLegend(w, h float64, p *plot.Plot, leg plot.Legend, names []string, label string) (svg []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("report: drawing %q: %v", label, r)
+		}
+	}()
+	var width vg.Length
+	for _, n := range names {
+		width = max(width, leg.TextStyle.Width(" "+n))
+	}
+	// 15 % spare: a viewer without Liberation Sans falls back to a wider
+	// font (DejaVu Sans).
+	width = width*1.15 + leg.ThumbnailWidth + 12
+	width = min(width, vg.Length(w)*vg.Inch/2)
+	entry := leg.TextStyle.Rectangle(" ").Max.Y - leg.TextStyle.Rectangle(" ").Min.Y
+	need := vg.Length(len(names))*(entry+leg.Padding) + 24
+	height := max(vg.Length(h)*vg.Inch, need)
+	c := vgsvg.New(vg.Length(w)*vg.Inch, height)
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	p.Draw(draw.Crop(dc, 4, -width-6, 4, -4))
+	leg.Draw(draw.Crop(dc, vg.Length(w)*vg.Inch-width, -4, 4, -10))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return cleanSVG(buf.Bytes(), label), nil
+}
+
+// figureLabel is a method name as figure text: on one line, at most 32
 // characters, without characters XML cannot hold (gonum escapes the rest).
-func figureLabel(name string) string {
-	const n = 32
-	s := strings.Map(func(r rune) rune {
+func figureLabel(name string) string { return figureText(name, 32) }
+
+// figureText is s as figure text of at most n characters (see figureLabel).
+func figureText(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
 		if r == 0xFFFE || r == 0xFFFF {
 			return ' '
 		}
 		return r
-	}, flatten(name))
+	}, flatten(s))
 	if utf8.RuneCountInString(s) > n {
 		s = string([]rune(s)[:n-1]) + "…"
 	}

@@ -24,6 +24,7 @@ func FuzzRender(f *testing.F) {
 		filepath.Join("testdata", "small.json"),
 		filepath.Join("testdata", "real-results.json"),
 		filepath.Join("..", "fimlib", "results", "testdata", "golden", "results.json"),
+		filepath.Join("..", "fimlib", "results", "testdata", "golden", "results-v2.json"),
 	} {
 		data, err := os.ReadFile(path)
 		if err != nil {

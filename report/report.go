@@ -61,15 +61,15 @@ func (f *Files) List() []File {
 
 // Render renders the report of res. It reads nothing but res (the date is
 // res.Environment.Time, never the clock), so the same results give
-// byte-identical files. It reads schema v1 and v2 results (a v2 study adds
-// section 8 and its figure). It refuses results of another schema with a
+// byte-identical files. It reads schema v1, v2 and v3 results (a study,
+// v2 or v3, adds section 8 and its figure; only a v3 study has verdicts). It refuses results of another schema with a
 // *results.SchemaError and results that fail results.Validate (for example
 // a Best that is not one of the pruned models).
 func Render(res *results.Results, opts Options) (*Files, error) {
 	if res == nil {
 		return nil, errors.New("report: nil results")
 	}
-	if res.Schema != results.Schema && res.Schema != results.SchemaV1 {
+	if res.Schema != results.Schema && res.Schema != results.SchemaV2 && res.Schema != results.SchemaV1 {
 		return nil, fmt.Errorf("report: %w", &results.SchemaError{Got: res.Schema})
 	}
 	if err := res.Validate(); err != nil {

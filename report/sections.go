@@ -14,7 +14,7 @@ import (
 // report (shared/seed/PROTOCOL.md): metadata, 1 performance, 2 privacy,
 // 3 trade-off, 4 efficiency, 5 pruning and Fisher scores, 6 key findings,
 // 7 method notes, 8 the methods compared over seeds (only when the results
-// carry a study, schema v2), then appendices.
+// carry a study, schema v2 or v3), then appendices.
 func (a *analysis) markdown(title string, figs []Figure) []byte {
 	var m md
 	m.h(1, text(title))
@@ -135,7 +135,12 @@ func (a *analysis) atAGlance(m *md) {
 		fixed(b.MIA.AUC, 3), ci(b.MIA.AUCCI95, 3), fixed(r.Models.Retrain.MIA.AUC, 3), ci(r.Models.Retrain.MIA.AUCCI95, 3), overlapWord(b.MIA.AUCCI95, r.Models.Retrain.MIA.AUCCI95))
 	s += fmt.Sprintf("The deletion took %s s against %s s for retraining: %s (%s).", secs(b.DeletionSeconds), secs(r.Models.Retrain.TrainSeconds), times(speed), speedWord(speed))
 	if st := r.Study; st != nil {
-		s += fmt.Sprintf(" Section 8 compares %d deletion methods over %d seeds, with paired intervals for every verdict.", len(st.Methods), len(st.Seeds))
+		s += fmt.Sprintf(" Section 8 compares %d deletion methods over %d seeds", len(st.Methods), len(st.Seeds))
+		if st.Verdicts != nil {
+			s += fmt.Sprintf(", with %d paired comparisons under Holm's correction, each with its interval.", len(st.Verdicts.Comparisons))
+		} else {
+			s += "; the file holds no verdicts, so it shows none."
+		}
 	}
 	m.p(s)
 }
@@ -258,7 +263,15 @@ func (a *analysis) privacy(m *md) {
 		m.p("The two attacks give the same AUC and advantage for every model: for a fixed label, p(y|x) and log p(y|x) order the rows identically, so any rank statistic agrees; only the seed's 100 evenly spaced thresholds, placed on different scales, can make the best-threshold accuracies differ.")
 	}
 	if st := r.Study; st != nil {
-		m.p(fmt.Sprintf("Per-example attacks, the tests to trust for unlearning (§7.3), are in section 8: offline LiRA and U-LiRA for every deletion method over %d seeds.", len(st.Seeds)))
+		attacks := "offline LiRA and U-LiRA"
+		if r.Schema == results.Schema {
+			attacks = "RMIA, offline LiRA, U-LiRA and the unlearning challenge's ε"
+		}
+		if st.Shadows > 0 {
+			m.p(fmt.Sprintf("Per-example attacks, the tests to trust for unlearning (§7.3), are in section 8: %s for every deletion method over %d seeds.", attacks, len(st.Seeds)))
+		} else {
+			m.p(fmt.Sprintf("Section 8 compares the deletion methods over %d seeds; its study trained no shadow models, so it has no per-example attacks (§7.3).", len(st.Seeds)))
+		}
 	} else {
 		m.p("Not in this report: ROC curves (results.json holds AUC, CI and advantage, not the curves) and per-example attacks such as LiRA or U-LiRA, the tests to trust for unlearning (§7.3).")
 	}
