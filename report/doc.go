@@ -16,7 +16,7 @@
 //   - Package report/pdf prints report.html to PDF with headless Chromium;
 //     it is separate so that this package needs no browser.
 //
-// Sections mirror the seed notebook's report (shared/seed/PROTOCOL.md):
+// Sections mirror the seed notebook's report (docs/protocol.md):
 // metadata; 1 model performance; 2 privacy evaluation (loss and confidence
 // attacks); 3 utility–privacy trade-off; 4 computational efficiency; 5
 // pruning per tensor and the Fisher scores (with the other Fisher kind for

@@ -197,7 +197,7 @@ func (a *analysis) findings(m *md) {
 			if len(heavy) > 0 {
 				s += fmt.Sprintf(" More than half removed at every fraction: %s.", join(heavy))
 			}
-			s += " Importance on the deletion rows alone also ranks high the parameters that matter for every row; a ratio of deletion-row to retained-row Fisher would select what is specific to the deletion rows (shared/notes/evaluation.md, \"Fisher pitfalls\")."
+			s += " Importance on the deletion rows alone also ranks high the parameters that matter for every row; a ratio of deletion-row to retained-row Fisher would select what is specific to the deletion rows (the selection rule of SSD, Foster et al., AAAI 2024; docs/methods.md)."
 			items = append(items, s)
 		}
 		var diffs []string

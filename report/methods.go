@@ -7,7 +7,7 @@ import (
 
 // methods writes section 7: the definitions behind every number, with
 // formulas and sources. The sources are those of the project's notes on
-// evaluation (shared/notes/evaluation.md).
+// evaluation (docs/methods.md).
 func (a *analysis) methods(m *md) {
 	r := a.res
 	c := r.Config
@@ -66,7 +66,7 @@ func (a *analysis) methods(m *md) {
 
 	m.h(3, "7.6 Sources")
 	m.bullets(
-		"The seed notebook's protocol: shared/seed/PROTOCOL.md. Definitions and anchors for judging forgetting: shared/notes/evaluation.md.",
+		"The seed notebook's protocol: docs/protocol.md. The deletion methods, the attacks and how verdicts are judged: docs/methods.md.",
 		"F. Kunstner et al. Limitations of the empirical Fisher approximation for natural gradient descent. NeurIPS 2019.",
 		"N. Carlini et al. Membership inference attacks from first principles. IEEE S&P 2022.",
 		"J. Hayes et al. Inexact unlearning needs more careful evaluations to avoid a false sense of privacy. SaTML 2025.",

@@ -11,7 +11,7 @@ import (
 )
 
 // markdown writes the whole report. Sections mirror the seed notebook's
-// report (shared/seed/PROTOCOL.md): metadata, 1 performance, 2 privacy,
+// report (docs/protocol.md): metadata, 1 performance, 2 privacy,
 // 3 trade-off, 4 efficiency, 5 pruning and Fisher scores, 6 key findings,
 // 7 method notes, 8 the methods compared over seeds (only when the results
 // carry a study, schema v2 or v3), then appendices.

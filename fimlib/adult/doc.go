@@ -22,7 +22,7 @@
 // and retained sets are slices of row ids. Matrices are row-major []float32;
 // [Dataset.X] is unscaled.
 //
-// Cleaning follows the seed protocol (shared/seed/PROTOCOL.md, "Data"):
+// Cleaning follows the seed protocol (docs/protocol.md, "Data"):
 // adult.data and adult.test are concatenated (48,842 rows), every row with a
 // "?" field is dropped (45,222 rows remain), and the income label is 1 for
 // ">50K" or ">50K." and 0 for "<=50K" or "<=50K.". The 8 categorical columns
