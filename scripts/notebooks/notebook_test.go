@@ -132,14 +132,14 @@ func checkOutputs(t *testing.T, book *Notebook, minAcc float64, seeds int) {
 	checkStudy(t, book, seeds)
 }
 
-// verdictRE matches the report's verdict on FIM pruning against random
-// pruning on test accuracy (report.pairedVerdict).
-var verdictRE = regexp.MustCompile(`(is higher than|is lower than|is not distinguishable from) random pruning at [^<]*? on test accuracy`)
+// findingsRE matches the report's findings on FIM pruning (the seed
+// recipe's row of the findings table, section 8.5).
+var findingsRE = regexp.MustCompile(`FIM 20 ?\s?%</td>\s*<td[^>]*>(higher|lower|not distinguishable)</td>`)
 
 // checkStudy checks section 13: the study cell ran the study over seeds
 // seeds and printed every method, the report cell shows section 8 with its
 // tables, the Pareto figure and the verdicts, and the hand computation of
-// one verdict agrees with results.NewEstimate and with the report.
+// one stored comparison agrees with results.json.
 func checkStudy(t *testing.T, book *Notebook, seeds int) {
 	t.Helper()
 	cell, ok := book.Tagged("study")
@@ -155,7 +155,7 @@ func checkStudy(t *testing.T, book *Notebook, seeds int) {
 	} else if n, _ := strconv.Atoi(m[2]); n != seeds {
 		t.Errorf("the study ran over %d seeds, want %d", n, seeds)
 	}
-	for _, name := range []string{"fim-prune-0.2 ", "random-prune-0.2 ", "finetune ", "retrain "} {
+	for _, name := range []string{"fim-prune-0.2 ", "random-prune-0.2 ", "finetune ", "retrain ", "retrain-2 ", "identity "} {
 		if !strings.Contains(out, "\n"+name) {
 			t.Errorf("the study cell prints no line for %s", name)
 		}
@@ -166,13 +166,13 @@ func checkStudy(t *testing.T, book *Notebook, seeds int) {
 		t.Fatal("no cell tagged study-report")
 	}
 	h := cell.HTML()
-	for _, want := range []string{"8.1 Utility and cost", "8.2 Forgetting", "U-LiRA accuracy", `<figure id="fig-5-pareto">`, "<svg", "8.4 Verdicts", "against random pruning", "against retraining"} {
+	for _, want := range []string{"8.1 Utility and cost", "8.2 Forgetting", "8.3 Per-example attacks", "U-LiRA accuracy", "RMIA", `<figure id="fig-5-pareto">`, "<svg", "8.5 Verdicts", "paired comparisons", "Holm", "What these data cannot decide"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("the study-report cell shows no %q", want)
 		}
 	}
-	if !verdictRE.MatchString(h) {
-		t.Error("the study-report cell shows no verdict on FIM pruning against random pruning")
+	if !findingsRE.MatchString(h) {
+		t.Error("the study-report cell shows no finding on FIM pruning")
 	}
 
 	cell, ok = book.Tagged("study-paired")
@@ -180,18 +180,15 @@ func checkStudy(t *testing.T, book *Notebook, seeds int) {
 		t.Fatal("no cell tagged study-paired")
 	}
 	out = cell.OutputText()
-	if !strings.Contains(out, ": the same") {
-		t.Errorf("the hand computation was not checked against results.NewEstimate:\n%s", out)
+	if !strings.Contains(out, "by hand and in results.json: the same") {
+		t.Errorf("the hand computation was not checked against results.json:\n%s", out)
 	}
-	mine := regexp.MustCompile(`verdict by the rule: FIM pruning "([^"]+)" random pruning`).FindStringSubmatch(out)
-	theirs := verdictRE.FindStringSubmatch(cell.HTML())
+	m := regexp.MustCompile(`verdict by the rule: (\S+); stored outcome: (\S+)`).FindStringSubmatch(out)
 	switch {
-	case mine == nil:
+	case m == nil:
 		t.Errorf("the study-paired cell prints no verdict:\n%s", out)
-	case theirs == nil:
-		t.Error("the study-paired cell shows no report verdict on the same pair")
-	case mine[1] != theirs[1]:
-		t.Errorf("verdict by hand %q, the report's %q", mine[1], theirs[1])
+	case m[1] != m[2]:
+		t.Errorf("verdict by hand %q, stored %q", m[1], m[2])
 	}
 }
 
