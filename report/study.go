@@ -253,6 +253,9 @@ func countCell(e results.Estimate) string {
 	if same && e.Values[0] == math.Trunc(e.Values[0]) && e.Values[0] < 1e15 {
 		return count(int(e.Values[0]))
 	}
+	if math.Abs(e.Mean) >= 100 { // a tenth of a parameter says nothing at this size
+		return est(e, fixedFn(0))
+	}
 	return est(e, fixedFn(1))
 }
 

@@ -32,7 +32,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -46,16 +45,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/experiment"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() { // after the first Ctrl-C, a second one kills as usual
-		<-ctx.Done()
-		stop()
-	}()
-	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
-	stop()
-	cli.Exit("bench", err)
-}
+func main() { cli.Main("bench", run) }
 
 // options are the command line's settings.
 type options struct {

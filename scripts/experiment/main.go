@@ -20,8 +20,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,16 +36,7 @@ import (
 	"github.com/fimprune/fimprune/report"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() { // after the first Ctrl-C, a second one kills as usual
-		<-ctx.Done()
-		stop()
-	}()
-	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
-	stop()
-	cli.Exit("experiment", err)
-}
+func main() { cli.Main("experiment", run) }
 
 func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	cfg := experiment.Default()

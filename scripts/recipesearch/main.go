@@ -41,8 +41,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
@@ -61,16 +59,7 @@ import (
 	"github.com/gomlx/compute"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() { // after the first Ctrl-C, a second one kills as usual
-		<-ctx.Done()
-		stop()
-	}()
-	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
-	stop()
-	cli.Exit("recipesearch", err)
-}
+func main() { cli.Main("recipesearch", run) }
 
 // options are the command line's settings.
 type options struct {

@@ -1,14 +1,32 @@
 // Package cli holds what fimprune's commands share: how an error becomes an
-// exit status. Each command's main is `cli.Exit(name, run(...))`, with run
-// returning [Usage] errors for a bad command line.
+// exit status, and how Ctrl-C reaches a long run. Each command's main is
+// `cli.Exit(name, run(...))` or, for commands that stop cleanly on Ctrl-C,
+// `cli.Main(name, run)`, with run returning [Usage] errors for a bad command
+// line.
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 )
+
+// Main runs run with a context that the first Ctrl-C cancels (the run stops
+// cleanly; a second Ctrl-C kills the process as usual), then exits as [Exit].
+func Main(name string, run func(ctx context.Context, stdout, stderr io.Writer, args []string) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() {
+		<-ctx.Done()
+		stop() // from now on the default handling: a second Ctrl-C kills
+	}()
+	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
+	stop()
+	Exit(name, err)
+}
 
 // UsageError marks a bad command line or configuration (exit status 2).
 type UsageError struct{ Err error }
