@@ -16,16 +16,16 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/fimprune/fimprune/fimlib/prune"
+	"github.com/fimprune/fimprune/fimlib/param"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // gomlx's graph DSL reads best dot-imported.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// Tensor is one named parameter tensor as plain Go data; it is the same type
-// that package prune ranks and masks.
-type Tensor = prune.Tensor
+// Tensor is one named parameter tensor as plain Go data (param.Tensor): the
+// same type that package prune ranks and masks.
+type Tensor = param.Tensor
 
 // Arch is an MLP architecture: Inputs → Hidden[0] → ReLU → Dropout → … →
 // Classes logits.

@@ -8,15 +8,11 @@ import (
 	"slices"
 
 	"github.com/fimprune/fimprune/fimlib/internal/numpyq"
+	"github.com/fimprune/fimprune/fimlib/param"
 )
 
-// Tensor is one named parameter tensor: scores or weights, flattened in
-// row-major order. len(Values) must equal the product of Shape.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Values []float32
-}
+// Tensor is one named parameter tensor: scores or weights (param.Tensor).
+type Tensor = param.Tensor
 
 // TensorMask is the mask of one tensor. Keep[i] is 1 if entry i is kept and
 // 0 if it is pruned; float32 so that weights can be multiplied by it.

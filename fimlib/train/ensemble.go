@@ -44,6 +44,10 @@ type MemberResult struct {
 	History History      // History.Seconds is the whole ensemble's wall time
 }
 
+// stepHook, when not nil, sees every step's members (slots holds member
+// indices) and which of them take the step; for tests.
+var stepHook func(slots []int, active []bool)
+
 // FitEnsemble trains len(members) models of one architecture together, in one
 // compiled graph: every parameter gains a leading model axis and each layer is
 // one batched matrix product, so a step costs about as many operations as one
@@ -164,7 +168,9 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 			}
 			lo := st * b
 			for slot, m := range slots {
-				active[slot] = st < stepsOf[m]
+				// A member that stopped at an earlier epoch stays in the
+				// graph until the next compaction but takes no step.
+				active[slot] = !stopped[m] && st < stepsOf[m]
 				for i := 0; i < b; i++ {
 					row, w := int32(0), float32(0) // padding: any row, weight 0
 					if active[slot] && lo+i < len(perms[m]) {
@@ -175,6 +181,9 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 					}
 					idx[slot*b+i], wts[slot*b+i] = row, w
 				}
+			}
+			if stepHook != nil {
+				stepHook(slots, active)
 			}
 			losses, err := e.step(idx, wts, active)
 			if err != nil {

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -110,6 +111,46 @@ func TestEnsembleMembersAreIndependent(t *testing.T) {
 	}
 	if maxRelDiff(together[0].Params, together[1].Params) == 0 {
 		t.Error("different members ended with identical weights")
+	}
+}
+
+// TestEnsembleStoppedMembersTakeNoStep: a member that stopped early stays in
+// the graph until a quarter of the ensemble has stopped, and until then it
+// must sit out every step (no Adam update), as its documentation says. One
+// member of eight diverges (learning rate 10) and stops after its patience;
+// the others keep training, so the ensemble does not shrink at once.
+func TestEnsembleStoppedMembersTakeNoStep(t *testing.T) {
+	b := newBackend(t)
+	arch := smallArch
+	arch.Dropout = 0
+	trainData, val := split(blobs(400, 6, 12), 300)
+	cfg := Seed
+	cfg.MaxEpochs, cfg.Patience, cfg.LearningRate = 8, 1, 1e-3
+	members := make([]Member, 8)
+	for i := range members {
+		members[i] = Member{Name: fmt.Sprintf("m%d", i), Init: arch.Init(uint64(i + 1)), Seed: uint64(i + 1)}
+	}
+	members[0].LearningRate = 10
+	steps := 0 // steps member 0 took
+	stepHook = func(slots []int, active []bool) {
+		for slot, m := range slots {
+			if m == 0 && active[slot] {
+				steps++
+			}
+		}
+	}
+	defer func() { stepHook = nil }()
+	res, err := FitEnsemble(context.Background(), b, arch, trainData, &val, cfg, 1, members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := res[0].History.Epochs
+	if stopped >= cfg.MaxEpochs || res[1].History.Epochs <= stopped {
+		t.Fatalf("member 0 ran %d epochs, member 1 %d: the test does not exercise a member stopping while others train", stopped, res[1].History.Epochs)
+	}
+	stepsPerEpoch := (trainData.Rows() + cfg.BatchSize - 1) / cfg.BatchSize
+	if want := stopped * stepsPerEpoch; steps != want {
+		t.Errorf("the member that stopped after %d epochs took %d steps, want %d (%d per epoch)", stopped, steps, want, stepsPerEpoch)
 	}
 }
 
