@@ -82,11 +82,17 @@ func TestMethodsKeepTheirPromises(t *testing.T) {
 			if len(out) != len(tasks) {
 				t.Fatalf("%d outcomes for %d tasks", len(out), len(tasks))
 			}
+			_, identity := m.(Identity)
 			for i, o := range out {
-				if reflect.DeepEqual(o.Params, tasks[i].Model) {
-					t.Errorf("task %d: the model is unchanged", i)
+				// The identity is the one method that must change nothing,
+				// and it takes no measurable time.
+				if unchanged := reflect.DeepEqual(o.Params, tasks[i].Model); unchanged != identity {
+					t.Errorf("task %d: model unchanged = %v, want %v", i, unchanged, identity)
 				}
-				if o.Seconds <= 0 {
+				if identity && len(o.Params) > 0 && len(tasks[i].Model) > 0 && &o.Params[0].Values[0] == &tasks[i].Model[0].Values[0] {
+					t.Errorf("task %d: identity returned the task's own slices, not a copy", i)
+				}
+				if o.Seconds <= 0 && !identity {
 					t.Errorf("task %d: time %g", i, o.Seconds)
 				}
 				zeros := 0
@@ -198,5 +204,32 @@ func TestUnlearnRejectsBadTasks(t *testing.T) {
 	}
 	if _, err := (FineTune{}).Unlearn(context.Background(), env, nil); err == nil {
 		t.Error("an empty batch was accepted")
+	}
+}
+
+// TestRetrainReplica: retrain-2 retrains with seeds independent of
+// retrain's (other weights), deterministically (the same weights twice), and
+// is named and typed as the null reference.
+func TestRetrainReplica(t *testing.T) {
+	env, tasks := setup(t)
+	run := func(m Method) [][]float32 {
+		out, err := m.Unlearn(context.Background(), env, tasks[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return [][]float32{out[0].Params[0].Values}
+	}
+	first, second, again := run(Retrain{}), run(Retrain{Replica: 2}), run(Retrain{Replica: 2})
+	if reflect.DeepEqual(first, second) {
+		t.Error("retrain-2 gave retrain's weights: its seeds are not independent")
+	}
+	if !reflect.DeepEqual(second, again) {
+		t.Error("retrain-2 gave different weights on a second run")
+	}
+	if got := (Retrain{Replica: 2}).Name(); got != "retrain-2" {
+		t.Errorf("name %q, want retrain-2", got)
+	}
+	if r := (Retrain{Replica: 2}).ID().Role(); r != "null" {
+		t.Errorf("role %q, want null", r)
 	}
 }
