@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
 )
@@ -375,9 +376,19 @@ func writeCacheFile(path string, cf *cacheFile) error {
 }
 
 // ClearCache removes the cached phase outputs of the run directory outDir
-// (results.json and checkpoints stay).
+// (results.json and checkpoints stay). It takes the directory's lock while
+// it does, so it fails with [ErrRunDirInUse] while a Session (of this
+// process or another) is open on outDir.
 func ClearCache(outDir string) error {
-	return os.RemoveAll(filepath.Join(outDir, CacheDir))
+	lock, err := rundir.Acquire(outDir)
+	if err != nil {
+		return err
+	}
+	err = os.RemoveAll(filepath.Join(outDir, CacheDir))
+	if uerr := lock.Unlock(); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 // FullParams returns a copy of the full model's parameters (nil before

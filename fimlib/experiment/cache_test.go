@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/fimprune/fimprune/fimlib/adult"
 	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
+	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
 	"github.com/fimprune/fimprune/fimlib/results"
 )
 
@@ -34,10 +36,18 @@ func cacheTestData(t *testing.T, cfg *Config) *Data {
 	return d
 }
 
-// cacheTestConfig is a tiny run in a fresh run directory.
+// cacheTestConfig is a tiny run in a fresh run directory. The test holds
+// the directory's lock, so that its sessions, which stand for the cells of
+// a notebook (each its own process), can be open at once.
 func cacheTestConfig(t *testing.T) Config {
 	cfg := Default()
 	cfg.OutDir = t.TempDir()
+	lock, err := rundir.Acquire(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Unlock() })
+	cfg.RunDirLock = lock
 	cfg.Fractions = []float64{0.1, 0.3}
 	cfg.Deletion = "random:20"
 	cfg.NonMembers = 20
@@ -222,7 +232,7 @@ func TestCacheKey(t *testing.T) {
 	}
 
 	other := cfg
-	other.Log, other.Parallel, other.OutDir = os.Stderr, 1, t.TempDir()
+	other.Log, other.Parallel, other.OutDir, other.RunDirLock = os.Stderr, 1, t.TempDir(), nil
 	if got := keys(other, d); !reflect.DeepEqual(got, base) {
 		t.Error("log, parallelism or run directory changed a key")
 	}
@@ -429,6 +439,12 @@ func TestRunCachedBadFiles(t *testing.T) {
 		t.Errorf("foreign key: %+v, %v", st4, err)
 	}
 
+	if err := ClearCache(cfg.OutDir); rundir.Supported && !errors.Is(err, ErrRunDirInUse) {
+		t.Errorf("ClearCache while the directory is locked: err = %v, want ErrRunDirInUse", err)
+	}
+	if err := cfg.RunDirLock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
 	if err := ClearCache(cfg.OutDir); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"slices"
 
 	"github.com/fimprune/fimprune/fimlib/adult"
+	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
 	"github.com/fimprune/fimprune/fimlib/fisher"
 	"github.com/fimprune/fimprune/fimlib/mia"
 	"github.com/fimprune/fimprune/fimlib/mlp"
@@ -28,7 +29,7 @@ import (
 // Config is one experiment. Start from [Default].
 type Config struct {
 	DataDir   string // directory holding adult.data and adult.test (see adult.ResolveDir)
-	OutDir    string // run directory; created if missing
+	OutDir    string // run directory; NewSession creates it if missing and locks it until Close (see package rundir)
 	Seed      uint64 // drives initialisation, dropout, shuffling, non-member sampling, bootstrap
 	SplitSeed int64  // drives the train/validation/test split (kept apart so that seeds can vary with a fixed split)
 	Fractions []float64
@@ -57,6 +58,13 @@ type Config struct {
 	// Study, when Study.Seeds > 0, adds the multi-seed comparison of
 	// deletion methods (see [Session.Study]).
 	Study StudyConfig
+	// RunDirLock, when set, is a lock on OutDir that the caller holds (from
+	// [rundir.Acquire]) and keeps after the Session, for a caller that
+	// writes more into the run directory once the Session is closed (the
+	// command writes the report after [Run]). The Session then uses it and
+	// leaves it held. Nil: [NewSession] locks OutDir itself and
+	// [Session.Close] unlocks it.
+	RunDirLock *rundir.Lock
 }
 
 // ErrConfig marks errors caused by the configuration rather than by the data
@@ -135,6 +143,10 @@ func (c Config) Validate() error {
 	}
 	if err := checkOutDir(c.OutDir); err != nil {
 		errs = append(errs, err)
+	} else if c.RunDirLock != nil {
+		if err := c.RunDirLock.Holds(c.OutDir); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) == 0 {
 		return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fimprune/fimprune/fimlib/adult"
 	"github.com/fimprune/fimprune/fimlib/backend"
+	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
 	"github.com/fimprune/fimprune/fimlib/mia"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
@@ -55,22 +56,40 @@ type Session struct {
 	full, retrain trained
 	scores        []mlp.Tensor            // Fisher scores of the deletion set under the full model
 	pruned        map[string][]mlp.Tensor // fine-tuned parameters by checkpoint name
+
+	lock    *rundir.Lock // on cfg.OutDir
+	ownLock bool         // lock was taken by NewSession, and Close releases it
 }
 
-// NewSession validates cfg and starts the compute backend. Call Close when done.
+// NewSession validates cfg, locks the run directory cfg.OutDir (creating
+// it if missing; unless cfg.RunDirLock already holds it) and starts the
+// compute backend. Call Close when done. Another writer on the directory
+// (another run, a notebook, scripts/report) makes it fail at once with an
+// error matching [ErrRunDirInUse] that names that writer.
 func NewSession(cfg Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	lock, ownLock := cfg.RunDirLock, false
+	if lock == nil {
+		var err error
+		if lock, err = rundir.Acquire(cfg.OutDir); err != nil {
+			return nil, err
+		}
+		ownLock = true
+	}
 	// Results list the fractions in ascending order, whatever order they were given in.
 	cfg.Fractions = slices.Sorted(slices.Values(cfg.Fractions))
 	s := &Session{cfg: cfg, ctx: context.Background(), start: time.Now(),
-		pruned: map[string][]mlp.Tensor{}, progress: train.NewProgress(cfg.Log)}
+		pruned: map[string][]mlp.Tensor{}, progress: train.NewProgress(cfg.Log), lock: lock, ownLock: ownLock}
 	// One lock for all output: log lines and epoch lines go through progress.
 	s.log = s.progress.Printf
 	s.res = &results.Results{Schema: results.Schema, Config: resultsConfig(cfg), Environment: environment(s.start)}
 	b, err := backend.New()
 	if err != nil {
+		if ownLock {
+			lock.Unlock()
+		}
 		return nil, err
 	}
 	s.backend = b
@@ -79,8 +98,14 @@ func NewSession(cfg Config) (*Session, error) {
 	return s, nil
 }
 
-// Close releases the backend.
-func (s *Session) Close() { s.backend.Finalize() }
+// Close releases the backend and the run directory's lock (unless the
+// caller passed it in Config.RunDirLock).
+func (s *Session) Close() {
+	s.backend.Finalize()
+	if s.ownLock {
+		_ = s.lock.Unlock()
+	}
+}
 
 // Results returns the results gathered so far (complete after Write).
 func (s *Session) Results() *results.Results { return s.res }

@@ -14,12 +14,22 @@
 // -only picks some), then the reference with Debian's /usr/bin/python3: once
 // as installed and, with -openblas (the default), once more with Debian's
 // OpenBLAS first on its LD_LIBRARY_PATH, because Debian's python3-torch
-// otherwise calls the netlib reference BLAS (see openblas.go). As root it
-// installs python3-torch with apt-get if torch is missing; otherwise it says
-// so and prints the Go side alone. Progress goes to stderr, the table to
-// stdout and to table.md in the work directory (-out, default a new
-// temporary directory), beside the exported data, the protocol's run
-// directory and each reference run's raw reference.json.
+// otherwise calls the netlib reference BLAS (see openblas.go).
+//
+// It installs nothing unless -install is given. Without it, a missing
+// python3-torch or OpenBLAS is reported, before anything is measured, with
+// the command that gets it; that reference run is then skipped and the Go
+// side still runs, unless the run was asked for explicitly (-reference,
+// -python, -reference-script or -torch-threads for the reference,
+// -openblas or -openblas-dir for the OpenBLAS run), in which case bench
+// fails at once. With -install it installs python3-torch with apt-get (as
+// root) and fetches OpenBLAS with apt-get download into the user cache (no
+// root), and fails if either cannot be had.
+//
+// Progress goes to stderr, the table to stdout and to table.md in the work
+// directory (-out, default a new temporary directory), beside the exported
+// data, the protocol's run directory and each reference run's raw
+// reference.json.
 //
 // Usage errors exit with status 2, failures with 1.
 package main
@@ -55,23 +65,32 @@ type options struct {
 	torchThreads    int
 	openblas        bool
 	openblasDir     string
+	install         bool
 	only            []Benchmark
 	markdown, quiet bool
+	// What was asked for explicitly on the command line: then a missing
+	// piece is an error rather than a skipped column.
+	askedReference, askedOpenBLAS bool
 }
+
+// defaultPython is -python's default (a variable so that tests can point it
+// at an interpreter without torch).
+var defaultPython = DefaultPython
 
 func parseArgs(stderr io.Writer, args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.dataDir, "data", "", "directory with adult.data and adult.test (default: $FIMPRUNE_DATA, then the user cache, then download)")
-	fs.StringVar(&o.outDir, "out", "", "work directory for the exported data, the protocol's run directory, reference.json and table.md (default: a new temporary directory)")
-	fs.BoolVar(&o.reference, "reference", true, "run the PyTorch reference (bench/reference.py) side by side")
-	fs.StringVar(&o.python, "python", DefaultPython, "Python interpreter for the reference (Debian's, where apt's python3-torch lives)")
-	fs.StringVar(&o.script, "reference-script", "", "path of the reference script (default: "+ReferenceScript+" in the module)")
-	fs.IntVar(&o.torchThreads, "torch-threads", 0, "PyTorch intra-op threads for the reference (0: PyTorch's default)")
-	fs.BoolVar(&o.openblas, "openblas", true, "also run the reference with Debian's OpenBLAS (libopenblas0-pthread; fetched with apt-get download into the user cache if not installed) first on its LD_LIBRARY_PATH: Debian's python3-torch otherwise calls the reference BLAS")
-	fs.StringVar(&o.openblasDir, "openblas-dir", "", "directory holding OpenBLAS's libblas.so.3 for the -openblas run (default: the installed package's, else the cached download)")
-	only := fs.String("only", "", "comma-separated benchmarks to run (default all: "+benchmarkNames()+")")
+	fs.StringVar(&o.dataDir, "data", "", "`DIR` holding adult.data and adult.test (default: $FIMPRUNE_DATA, then the user cache, then a download)")
+	fs.StringVar(&o.outDir, "out", "", "work `DIR` for the exported data, the protocol's run directory, reference.json and table.md (default: a new temporary directory)")
+	fs.BoolVar(&o.reference, "reference", true, "run the PyTorch reference (bench/reference.py) side by side. If its Python, torch or numpy is missing (and no -install), it is skipped with a note naming the command that gets them; with -reference given explicitly, bench fails instead")
+	fs.StringVar(&o.python, "python", defaultPython, "`PYTHON` interpreter for the reference (Debian's, where apt's python3-torch lives)")
+	fs.StringVar(&o.script, "reference-script", "", "`PATH` of the reference script (default: "+ReferenceScript+" in the module)")
+	fs.IntVar(&o.torchThreads, "torch-threads", 0, "`N` PyTorch intra-op threads for the reference (0: PyTorch's default)")
+	fs.BoolVar(&o.openblas, "openblas", true, "also run the reference with Debian's OpenBLAS (libopenblas0-pthread, installed or fetched by -install into the user cache) first on its LD_LIBRARY_PATH: Debian's python3-torch otherwise calls the netlib reference BLAS. If OpenBLAS is missing, that run is skipped with a note naming the command that gets it; with -openblas given explicitly, bench fails instead")
+	fs.StringVar(&o.openblasDir, "openblas-dir", "", "`DIR` holding OpenBLAS's libblas.so.3 for the -openblas run (default: the installed package's, else the one -install put in the user cache)")
+	fs.BoolVar(&o.install, "install", false, "install what the reference needs when it is missing: Debian's python3-torch (apt-get install, as root) and, for -openblas, libopenblas0-pthread (apt-get download into the user cache; no root, nothing installed system-wide); fail if either cannot be had. Without -install nothing is installed or downloaded")
+	only := fs.String("only", "", "comma-separated `LIST` of benchmarks to run (default all: "+benchmarkNames()+")")
 	fs.BoolVar(&o.markdown, "markdown", false, "also print the table as Markdown (for BENCHMARKS.md)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 	fs.Usage = func() {
@@ -91,6 +110,20 @@ func parseArgs(stderr io.Writer, args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, cli.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !o.reference {
+		for _, name := range []string{"install", "python", "reference-script", "torch-threads", "openblas", "openblas-dir"} {
+			if set[name] {
+				return o, cli.Usage(fmt.Errorf("-%s is for the reference, which -reference=false turns off", name))
+			}
+		}
+	}
+	if !o.openblas && set["openblas-dir"] {
+		return o, cli.Usage(errors.New("-openblas-dir is for the OpenBLAS run, which -openblas=false turns off"))
+	}
+	o.askedReference = set["reference"] || set["install"] || set["python"] || set["reference-script"] || set["torch-threads"]
+	o.askedOpenBLAS = o.openblas && (set["openblas"] || set["openblas-dir"] || set["install"])
 	var err error
 	if o.only, err = selectBenchmarks(*only); err != nil {
 		return o, cli.Usage(err)
@@ -147,9 +180,17 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) (err erro
 	fmt.Fprintf(logw, "bench: work directory %s\n", o.outDir)
 
 	// Settle the reference before the Go benchmarks, not after them.
-	variants, whyNot := referenceVariants(ctx, &o, logw)
+	variants, whyNot, err := referenceVariants(ctx, &o, logw)
+	if err != nil {
+		return err
+	}
 	if whyNot != "" {
 		fmt.Fprintf(stderr, "bench: skipping the PyTorch reference: %s\n", whyNot)
+	}
+	for _, v := range variants {
+		if v.skipped != "" {
+			fmt.Fprintf(stderr, "bench: skipping the %s run: %s\n", v.column, v.skipped)
+		}
 	}
 
 	env, err := newEnv(o, logw)
@@ -256,34 +297,58 @@ type referenceVariant struct {
 }
 
 // referenceVariants decides which reference runs happen: PyTorch as Debian
-// installs it and, with -openblas, the same with OpenBLAS. whyNot says why
-// there are none although -reference asked for them. It fills in o.script.
-func referenceVariants(ctx context.Context, o *options, logw io.Writer) (variants []*referenceVariant, whyNot string) {
+// installs it and, with -openblas, the same with OpenBLAS. It installs or
+// fetches what is missing only with -install. Otherwise whyNot says why there
+// are none although -reference asked for them, and a variant's skipped why it
+// does not run, each with the command that gets what is missing; err is set
+// instead when the missing run was asked for explicitly. It fills in o.script.
+func referenceVariants(ctx context.Context, o *options, logw io.Writer) (variants []*referenceVariant, whyNot string, err error) {
 	if !o.reference || len(referenceSections(o.only)) == 0 {
-		return nil, ""
+		return nil, "", nil
 	}
 	if o.script == "" {
-		var err error
 		if o.script, err = findScript(); err != nil {
-			return nil, fmt.Sprintf("reference script not found (%v)", err)
+			whyNot = fmt.Sprintf("reference script not found (%v)", err)
 		}
 	}
-	if ok, why := ensureTorch(ctx, o.python, logw); !ok {
-		return nil, why
+	if whyNot == "" {
+		whyNot = checkTorch(ctx, o.python)
+		if whyNot != "" && o.install {
+			if err := installTorch(ctx, o.python, logw); err != nil {
+				return nil, "", err
+			}
+			whyNot = ""
+		}
+	}
+	if whyNot != "" {
+		if o.askedReference {
+			return nil, "", fmt.Errorf("the PyTorch reference cannot run: %s", whyNot)
+		}
+		return nil, whyNot, nil
 	}
 	variants = append(variants, &referenceVariant{column: "PyTorch", outDir: filepath.Join(o.outDir, "reference")})
-	if o.openblas {
-		v := &referenceVariant{column: "PyTorch + OpenBLAS", outDir: filepath.Join(o.outDir, "reference-openblas"), libs: o.openblasDir}
-		if v.libs == "" {
-			var err error
-			if v.libs, err = openBLASDir(ctx, logw); err != nil {
-				v.skipped = err.Error()
-				fmt.Fprintf(logw, "bench: no OpenBLAS run: %v\n", err)
-			}
-		}
-		variants = append(variants, v)
+	if !o.openblas {
+		return variants, "", nil
 	}
-	return variants, ""
+	v := &referenceVariant{column: "PyTorch + OpenBLAS", outDir: filepath.Join(o.outDir, "reference-openblas"), libs: o.openblasDir}
+	switch {
+	case v.libs != "":
+		if err := checkOpenBLASDir(v.libs); err != nil {
+			return nil, "", err
+		}
+	default:
+		v.libs, v.skipped = findOpenBLAS()
+		if v.skipped != "" && o.install {
+			if v.libs, err = fetchOpenBLAS(ctx, logw); err != nil {
+				return nil, "", err
+			}
+			v.skipped = ""
+		}
+		if v.skipped != "" && o.askedOpenBLAS {
+			return nil, "", fmt.Errorf("the %s run (-openblas) cannot run: %s", v.column, v.skipped)
+		}
+	}
+	return append(variants, v), "", nil
 }
 
 // newEnv loads and prepares the data with the default protocol's

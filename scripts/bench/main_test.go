@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -27,6 +28,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-torch-threads", "-1"}, "must not be negative"},
 		{[]string{"-nosuchflag"}, "flag provided but not defined"},
 		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-reference=false", "-install"}, "-install is for the reference, which -reference=false turns off"},
+		{[]string{"-reference=false", "-python", "python3"}, "-python is for the reference"},
+		{[]string{"-openblas=false", "-openblas-dir", "/usr/lib"}, "-openblas-dir is for the OpenBLAS run, which -openblas=false turns off"},
 	} {
 		err := run(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, c.args)
 		var usage cli.UsageError
@@ -152,5 +156,29 @@ func tinyExport() *RefData {
 		},
 		Train: data(40), Val: data(10), Test: data(10),
 		Params: arch.Init(2),
+	}
+}
+
+// TestHelpPlaceholders: in -h every flag but the booleans shows a placeholder
+// for its value (a backquoted word in its usage, as flag.UnquoteUsage reads it).
+func TestHelpPlaceholders(t *testing.T) {
+	var stderr bytes.Buffer
+	if err := run(context.Background(), &bytes.Buffer{}, &stderr, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	bools := map[string]bool{"install": true, "markdown": true, "openblas": true, "quiet": true, "reference": true}
+	flags := 0
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		name, ok := strings.CutPrefix(line, "  -")
+		if !ok {
+			continue
+		}
+		flags++
+		if !strings.Contains(name, " ") && !bools[name] {
+			t.Errorf("-%s has no placeholder in -h", name)
+		}
+	}
+	if flags == 0 {
+		t.Errorf("-h lists no flags:\n%s", stderr.String())
 	}
 }

@@ -78,29 +78,44 @@ func (r *Reference) Notes() []string {
 	return out
 }
 
-// ensureTorch reports whether python can import torch. If it cannot, and
-// this process is root on a machine with apt-get, it installs Debian's
-// python3-torch first (progress on log). ok false comes with the reason.
-func ensureTorch(ctx context.Context, python string, log io.Writer) (ok bool, why string) {
+// torchPackage is Debian's PyTorch for /usr/bin/python3 (it pulls in
+// python3 and python3-numpy).
+const torchPackage = "python3-torch"
+
+// aptInstallTorch is the command that installs it.
+const aptInstallTorch = "sudo apt-get install -y " + torchPackage
+
+// checkTorch reports what keeps python from running the reference ("": it
+// can import torch and numpy), with the command that gets it.
+func checkTorch(ctx context.Context, python string) (missing string) {
+	fix := "get it with: " + aptInstallTorch + " (or rerun with -install, as root)"
+	if python != DefaultPython {
+		fix = "install PyTorch and numpy for it (for Debian's " + DefaultPython + ": " + aptInstallTorch + ")"
+	}
 	if _, err := exec.LookPath(python); err != nil {
-		return false, fmt.Sprintf("%s not found (%v)", python, err)
+		return fmt.Sprintf("Python interpreter %s not found; %s", python, fix)
 	}
-	canImport := func() error {
-		out, err := exec.CommandContext(ctx, python, "-c", "import torch, numpy").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("%v: %s", err, lastLine(out))
-		}
-		return nil
+	out, err := exec.CommandContext(ctx, python, "-c", "import torch, numpy").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("%s cannot import torch and numpy (%s); %s", python, lastLine(out), fix)
 	}
-	err := canImport()
-	if err == nil {
-		return true, ""
+	return ""
+}
+
+// installTorch installs Debian's python3-torch with apt-get (-install):
+// as root only, for Debian's own python3 only. Progress goes to log.
+func installTorch(ctx context.Context, python string, log io.Writer) error {
+	if python != DefaultPython {
+		return fmt.Errorf("-install installs Debian's %s for %s, not for -python %s: install PyTorch and numpy for it yourself", torchPackage, DefaultPython, python)
 	}
-	aptGet, lookErr := exec.LookPath("apt-get")
-	if os.Geteuid() != 0 || lookErr != nil {
-		return false, fmt.Sprintf("%s cannot import torch (%v); install Debian's python3-torch as root (apt-get install -y python3-torch)", python, err)
+	aptGet, err := exec.LookPath("apt-get")
+	if err != nil {
+		return fmt.Errorf("-install: apt-get not found (not Debian?): install PyTorch and numpy for %s yourself", python)
 	}
-	fmt.Fprintf(log, "bench: %s cannot import torch; running apt-get install -y python3-torch\n", python)
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("-install: installing %s needs root; run: %s", torchPackage, aptInstallTorch)
+	}
+	fmt.Fprintf(log, "bench: %s cannot import torch; running apt-get install -y %s (-install)\n", python, torchPackage)
 	install := func(args ...string) error {
 		cmd := exec.CommandContext(ctx, aptGet, args...)
 		cmd.Stdout, cmd.Stderr = log, log
@@ -108,18 +123,18 @@ func ensureTorch(ctx context.Context, python string, log io.Writer) (ok bool, wh
 		return cmd.Run()
 	}
 	// Stale package lists make the first install fail; refresh them once.
-	if err := install("install", "-y", "python3-torch"); err != nil {
+	if err := install("install", "-y", torchPackage); err != nil {
 		if err := install("update"); err != nil {
-			return false, fmt.Sprintf("apt-get update failed: %v", err)
+			return fmt.Errorf("-install: apt-get update failed: %w", err)
 		}
-		if err := install("install", "-y", "python3-torch"); err != nil {
-			return false, fmt.Sprintf("apt-get install -y python3-torch failed: %v", err)
+		if err := install("install", "-y", torchPackage); err != nil {
+			return fmt.Errorf("-install: apt-get install -y %s failed: %w", torchPackage, err)
 		}
 	}
-	if err := canImport(); err != nil {
-		return false, fmt.Sprintf("%s still cannot import torch after installing python3-torch: %v", python, err)
+	if missing := checkTorch(ctx, python); missing != "" {
+		return fmt.Errorf("-install: after installing %s: %s", torchPackage, missing)
 	}
-	return true, ""
+	return nil
 }
 
 func lastLine(b []byte) string {

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,6 +88,71 @@ func TestKilledRuns(t *testing.T) {
 	top, _ := filepath.Glob(filepath.Join(out, ".*tmp-*"))
 	if len(leftovers)+len(top) > 0 {
 		t.Errorf("temporary files left after a complete run: %v %v", top, leftovers)
+	}
+}
+
+// TestInterruptedRuns sends Ctrl-C's SIGINT, and SIGTERM (what `kill PID`
+// and a container's stop send), to a run in training: both stop it the same
+// way, with exit status 1 and "interrupted: nothing was written", leaving the
+// run directory exactly as it was (no partial or temporary file).
+func TestInterruptedRuns(t *testing.T) {
+	data := adulttest.Dir(t)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			out := outDir(t)
+			before := snapshot(t, out)
+			cmd := exec.Command(os.Args[0], "-data", data, "-out", out, "-epochs", "3", "-finetune-epochs", "1", "-fractions", "0.3", "-bootstrap", "20")
+			cmd.Env = append(os.Environ(), "FIMPRUNE_TEST_MAIN=1")
+			pipe, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Signal once training has started (its first progress line), and
+			// keep reading stderr to the end.
+			var stderr bytes.Buffer
+			training, done := make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(done)
+				sc := bufio.NewScanner(pipe)
+				for sc.Scan() {
+					stderr.WriteString(sc.Text() + "\n")
+					if training != nil && strings.Contains(sc.Text(), "epoch 1/") {
+						close(training)
+						training = nil
+					}
+				}
+			}()
+			select {
+			case <-training:
+			case <-done:
+				t.Fatalf("the run ended before training:\n%s", stderr.String())
+			case <-time.After(2 * time.Minute):
+				_ = cmd.Process.Kill()
+				t.Fatal("no training progress within 2 minutes")
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			err = cmd.Wait()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Errorf("exit: %v, want status 1 (a clean stop), not death by the signal", err)
+			}
+			want := "experiment: interrupted: nothing was written; files already in " + out + " are unchanged\n"
+			if !strings.HasSuffix(stderr.String(), want) {
+				t.Errorf("stderr does not end with %q:\n%s", want, stderr.String())
+			}
+			if !reflect.DeepEqual(snapshot(t, out), before) {
+				t.Errorf("the run directory changed: %v, was %v", snapshot(t, out), before)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) != 1 {
+				t.Errorf("the run directory holds %v, want only the previous results.json (no partial, temporary or cache file)", entries)
+			}
+		})
 	}
 }
 

@@ -10,7 +10,8 @@
 // (~/.cache/fimprune/adult on Linux), else the UCI zip is downloaded into the
 // cache; the files' SHA-256 sums are verified whatever the source. The compute
 // backend is gomlx's pure-Go one unless $GOMLX_BACKEND names another (e.g.
-// xla:cuda). Usage errors exit with status 2, failures with 1.
+// xla:cuda). Ctrl-C or SIGTERM stops a run cleanly, saying what was written.
+// Usage errors exit with status 2, failures with 1.
 package main
 
 import (
@@ -30,6 +31,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/adult"
 	"github.com/fimprune/fimprune/fimlib/backend"
 	"github.com/fimprune/fimprune/fimlib/experiment"
+	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
 	"github.com/fimprune/fimprune/fimlib/fisher"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/train"
@@ -42,27 +44,33 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	cfg := experiment.Default()
 	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "", "directory with adult.data and adult.test (default: $FIMPRUNE_DATA, then the user cache, then download)")
-	fs.StringVar(&cfg.OutDir, "out", cfg.OutDir, "run directory for results.json, the summary and checkpoints")
-	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for initialisation, dropout, shuffling and attack sampling")
-	fs.Int64Var(&cfg.SplitSeed, "split-seed", cfg.SplitSeed, "seed for the stratified train/validation/test split")
-	fractions := fs.String("fractions", "0.1,0.2,0.3,0.4", "comma-separated pruning fractions in (0, 1)")
-	fs.StringVar(&cfg.Deletion, "deletion", cfg.Deletion, "rows to forget: first:N, random:N or file:PATH (row ids, one per line)")
-	fisherKind := fs.String("fisher", string(cfg.Fisher), "Fisher used for pruning: empirical (the seed's) or true")
-	fs.IntVar(&cfg.Train.MaxEpochs, "epochs", cfg.Train.MaxEpochs, "maximum training epochs of the full and retrained models")
-	fs.IntVar(&cfg.Train.Patience, "patience", cfg.Train.Patience, "early-stopping patience in epochs (0: off)")
-	fs.IntVar(&cfg.Train.BatchSize, "batch", cfg.Train.BatchSize, "training batch size")
-	fs.IntVar(&cfg.FineTune.MaxEpochs, "finetune-epochs", cfg.FineTune.MaxEpochs, "fine-tuning epochs after pruning (the most, with -finetune-patience)")
-	fs.Float64Var(&cfg.FineTune.LearningRate, "finetune-lr", cfg.FineTune.LearningRate, "fine-tuning learning rate")
-	fs.IntVar(&cfg.FineTune.Patience, "finetune-patience", cfg.FineTune.Patience, "stop fine-tuning after this many epochs without a lower validation loss, keeping the best epoch (0: off, the seed's recipe)")
-	fs.IntVar(&cfg.NonMembers, "non-members", cfg.NonMembers, "test rows used as the attack's non-members")
-	fs.IntVar(&cfg.Bootstrap, "bootstrap", cfg.Bootstrap, "bootstrap resamples for the AUC confidence interval")
-	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "models trained at once (results do not depend on it; per-model times do)")
-	fs.IntVar(&cfg.Study.Seeds, "seeds", 0, "study mode: compare the deletion methods over this many seeds after the protocol (5 is the study's default; 0: off)")
-	fs.IntVar(&cfg.Study.Shadows, "shadows", experiment.DefaultStudy.Shadows, "study mode: shadow models for LiRA, RMIA, U-LiRA and ε (0: none; else even and ≥ 2 × -study-ulira-models)")
-	fs.IntVar(&cfg.Study.ULiRAModels, "study-ulira-models", experiment.DefaultStudy.ULiRAModels, "study mode: unlearned and retrained shadow models per seed behind U-LiRA and ε (≥ 3)")
-	fs.Float64Var(&cfg.Study.Fraction, "study-fraction", experiment.DefaultStudy.Fraction, "study mode: pruning fraction of the pruning methods")
-	recipe := fs.String("recipe", "seed", "fine-tuning recipe after pruning: seed (20 epochs, lr 1e-4) or fast (1 epoch, lr 1e-3, chosen on validation: docs/methods.md); -finetune-* flags override it")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHeader)
+		fs.PrintDefaults()
+	}
+	dataDir := fs.String("data", "", "`DIR` holding adult.data and adult.test (default: $FIMPRUNE_DATA, then the user cache, then a download)")
+	fs.StringVar(&cfg.OutDir, "out", cfg.OutDir, "run directory `DIR` for results.json, the summary, the report and checkpoints")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed `N` for initialisation, dropout, shuffling and attack sampling")
+	fs.Int64Var(&cfg.SplitSeed, "split-seed", cfg.SplitSeed, "seed `N` for the stratified train/validation/test split")
+	fractions := fs.String("fractions", "0.1,0.2,0.3,0.4", "comma-separated `LIST` of pruning fractions in (0, 1)")
+	fs.StringVar(&cfg.Deletion, "deletion", cfg.Deletion, "rows to forget: `SPEC` = first:N, random:N or file:PATH (row ids, one per line)")
+	fisherKind := fs.String("fisher", string(cfg.Fisher), "`KIND` of Fisher used for pruning: empirical (the seed's) or true")
+	fs.IntVar(&cfg.Train.MaxEpochs, "epochs", cfg.Train.MaxEpochs, "at most `N` training epochs of the full and retrained models")
+	fs.IntVar(&cfg.Train.Patience, "patience", cfg.Train.Patience, "stop training after `N` epochs without a lower validation loss (0: off)")
+	fs.IntVar(&cfg.Train.BatchSize, "batch", cfg.Train.BatchSize, "batch size `N` of training and of the fine-tuning after pruning")
+	fs.IntVar(&cfg.FineTune.MaxEpochs, "finetune-epochs", cfg.FineTune.MaxEpochs, "`N` fine-tuning epochs after pruning (the most, with -finetune-patience); overrides -recipe")
+	fs.Float64Var(&cfg.FineTune.LearningRate, "finetune-lr", cfg.FineTune.LearningRate, "fine-tuning learning `RATE`; overrides -recipe")
+	fs.IntVar(&cfg.FineTune.Patience, "finetune-patience", cfg.FineTune.Patience, "stop fine-tuning after `N` epochs without a lower validation loss, keeping the best epoch (0: off, the seed's recipe); overrides -recipe")
+	fs.IntVar(&cfg.NonMembers, "non-members", cfg.NonMembers, "`N` test rows used as the attack's non-members")
+	fs.IntVar(&cfg.Bootstrap, "bootstrap", cfg.Bootstrap, "`N` bootstrap resamples for the AUC confidence interval")
+	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "`N` models trained at once (results do not depend on it; per-model times do)")
+	fs.IntVar(&cfg.Study.Seeds, "study-seeds", 0, "study mode: compare the deletion methods over `N` seeds after the protocol (0: off; 5 is the study's setting)")
+	fs.IntVar(&cfg.Study.Shadows, "study-shadows", experiment.DefaultStudy.Shadows, "study mode: `K` shadow models for LiRA, RMIA, U-LiRA and ε (0: none; else even and ≥ 2 × -study-ulira-models)")
+	fs.IntVar(&cfg.Study.ULiRAModels, "study-ulira-models", experiment.DefaultStudy.ULiRAModels, "study mode: `M` unlearned and M retrained shadow models per seed behind U-LiRA and ε (≥ 3)")
+	fs.Float64Var(&cfg.Study.Fraction, "study-fraction", experiment.DefaultStudy.Fraction, "study mode: pruning fraction `F` of the pruning methods")
+	oldSeeds := fs.Int("seeds", 0, "deprecated: use -study-seeds `N`")
+	oldShadows := fs.Int("shadows", 0, "deprecated: use -study-shadows `K`")
+	recipe := fs.String("recipe", "seed", "fine-tuning `RECIPE` after pruning: seed (20 epochs, lr 1e-4) or fast (1 epoch, lr 1e-3, chosen on validation: docs/methods.md)")
 	fs.BoolVar(&cfg.Cache, "cache", false, "keep each phase's results under the run directory's cache/ and reuse them when the configuration, data and build match (as the notebook does)")
 	noCheckpoints := fs.Bool("no-checkpoints", false, "do not write model checkpoints")
 	quiet := fs.Bool("quiet", false, "print only the final summary")
@@ -75,11 +83,27 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if fs.NArg() > 0 {
 		return cli.Usage(fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, a := range []struct {
+		old, new string
+		from, to *int
+	}{{"seeds", "study-seeds", oldSeeds, &cfg.Study.Seeds}, {"shadows", "study-shadows", oldShadows, &cfg.Study.Shadows}} {
+		if !set[a.old] {
+			continue
+		}
+		if set[a.new] {
+			return cli.Usage(fmt.Errorf("-%s is the deprecated name of -%s: give only -%s", a.old, a.new, a.new))
+		}
+		fmt.Fprintf(stderr, "experiment: -%s is deprecated; use -%s\n", a.old, a.new)
+		*a.to = *a.from
+	}
+	if err := checkStudy(cfg.Study, set); err != nil {
+		return cli.Usage(err)
+	}
 	switch *recipe {
 	case "seed":
 	case "fast":
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		fast := train.FastFineTune
 		if set["finetune-epochs"] {
 			fast.MaxEpochs = cfg.FineTune.MaxEpochs
@@ -112,6 +136,15 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if !*quiet {
 		cfg.Log = stderr
 	}
+	// Hold the run directory from the start to the report: Run's own lock
+	// would end before the report is written. A refused run downloads
+	// nothing.
+	lock, err := rundir.Acquire(cfg.OutDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	cfg.RunDirLock = lock
 	if cfg.DataDir, err = adult.ResolveDir(*dataDir, cfg.Log); err != nil {
 		return err
 	}
@@ -135,6 +168,53 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	}
 	printSummary(stdout, res, cfg.OutDir)
 	return nil
+}
+
+// usageHeader comes before the flags in -h; README.md's "Options" block is
+// this output (TestReadmeOptions).
+const usageHeader = `usage: GOEXPERIMENT=simd go run ./scripts/experiment [flags]
+
+Runs the seed's Fisher-pruning protocol on UCI Adult and, with -study-seeds N,
+the study of deletion methods over seeds; writes results.json, the summary,
+the report and checkpoints into the run directory (-out).
+
+flags:
+`
+
+// checkStudy checks the study flags, naming the flag as given (set holds the
+// flags on the command line): with the study off (-study-seeds 0) the other
+// study flags are refused rather than silently ignored. It checks what
+// experiment.Config.Validate checks of the study, before it, so that the
+// message names the flag.
+func checkStudy(c experiment.StudyConfig, set map[string]bool) error {
+	name := func(flag, old string) string {
+		if set[old] {
+			return "-" + old
+		}
+		return "-" + flag
+	}
+	seeds, shadows := name("study-seeds", "seeds"), name("study-shadows", "shadows")
+	if c.Seeds == 0 {
+		for _, f := range []string{"study-shadows", "shadows", "study-ulira-models", "study-fraction"} {
+			if set[f] {
+				return fmt.Errorf("-%s needs -study-seeds N (the study is off)", f)
+			}
+		}
+		return nil
+	}
+	var errs []error
+	if c.Seeds < 0 {
+		errs = append(errs, fmt.Errorf("%s %d must not be negative (0: no study)", seeds, c.Seeds))
+	}
+	if c.ULiRAModels < 3 {
+		errs = append(errs, fmt.Errorf("-study-ulira-models %d must be at least 3", c.ULiRAModels))
+	} else if c.Shadows != 0 && (c.Shadows%2 != 0 || c.Shadows < 2*c.ULiRAModels) {
+		errs = append(errs, fmt.Errorf("%s %d must be 0, or even and at least %d (2 × -study-ulira-models %d)", shadows, c.Shadows, 2*c.ULiRAModels, c.ULiRAModels))
+	}
+	if !(c.Fraction > 0 && c.Fraction < 1) {
+		errs = append(errs, fmt.Errorf("-study-fraction %g must be in (0, 1)", c.Fraction))
+	}
+	return errors.Join(errs...)
 }
 
 func parseFractions(s string) ([]float64, error) {

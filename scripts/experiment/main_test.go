@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,6 +40,21 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-out", filepath.Join(file, "sub")}, "cannot be created"},
 		{[]string{"-nosuchflag"}, "flag provided but not defined"},
 		{[]string{"extra-argument"}, "unexpected arguments"},
+		// Study flags with the study off are refused, not ignored.
+		{[]string{"-study-shadows", "16"}, "-study-shadows needs -study-seeds N (the study is off)"},
+		{[]string{"-study-fraction", "0.3"}, "-study-fraction needs -study-seeds N (the study is off)"},
+		{[]string{"-study-ulira-models", "4"}, "-study-ulira-models needs -study-seeds N (the study is off)"},
+		{[]string{"-study-seeds", "0", "-study-shadows", "16"}, "-study-shadows needs -study-seeds N (the study is off)"},
+		{[]string{"-shadows", "16"}, "-shadows needs -study-seeds N (the study is off)"},
+		{[]string{"-seeds", "0", "-study-fraction", "0.3"}, "-study-fraction needs -study-seeds N (the study is off)"},
+		// Bad study values name their flag, under the name given.
+		{[]string{"-study-seeds", "2", "-study-shadows", "6"}, "-study-shadows 6 must be 0, or even and at least 16 (2 × -study-ulira-models 8)"},
+		{[]string{"-study-seeds", "2", "-shadows", "7"}, "-shadows 7 must be 0, or even and at least 16"},
+		{[]string{"-study-seeds", "2", "-study-ulira-models", "2"}, "-study-ulira-models 2 must be at least 3"},
+		{[]string{"-study-seeds", "2", "-study-fraction", "1"}, "-study-fraction 1 must be in (0, 1)"},
+		{[]string{"-study-seeds", "-1"}, "-study-seeds -1 must not be negative"},
+		{[]string{"-seeds", "-1"}, "-seeds -1 must not be negative"},
+		{[]string{"-seeds", "2", "-study-seeds", "2"}, "-seeds is the deprecated name of -study-seeds: give only -study-seeds"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), &stdout, &stderr, c.args)
@@ -52,6 +68,90 @@ func TestUsageErrors(t *testing.T) {
 	if err := run(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, nil); !errors.As(err, &usage) {
 		t.Errorf("unknown backend: got %v, want a usage error", err)
 	}
+}
+
+// TestDeprecatedStudyFlags: -seeds and -shadows still work for one release,
+// with a one-line warning each, and reach the configuration the new names
+// would (seen here through the study validation's messages).
+func TestDeprecatedStudyFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	err := run(context.Background(), &bytes.Buffer{}, &stderr, []string{"-seeds", "2", "-shadows", "10", "-study-ulira-models", "5", "-study-fraction", "2"})
+	want := "-study-fraction 2 must be in (0, 1)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want only %q (-seeds turned the study on, -shadows 10 passed as -study-shadows 10)", err, want)
+	}
+	if got, want := stderr.String(), "experiment: -seeds is deprecated; use -study-seeds\nexperiment: -shadows is deprecated; use -study-shadows\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+	stderr.Reset()
+	err = run(context.Background(), &bytes.Buffer{}, &stderr, []string{"-study-seeds", "2", "-shadows", "12", "-study-fraction", "2"})
+	if err == nil || !strings.Contains(err.Error(), "-shadows 12 must be 0, or even and at least 16") {
+		t.Errorf("got %v, want -shadows 12 refused under its own name", err)
+	}
+	if got, want := stderr.String(), "experiment: -shadows is deprecated; use -study-shadows\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+}
+
+// TestHelp: -h documents every flag with a placeholder for its value, and
+// the -batch text says it also sets the fine-tuning's batch size.
+func TestHelp(t *testing.T) {
+	var stderr bytes.Buffer
+	if err := run(context.Background(), &bytes.Buffer{}, &stderr, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, want := range []string{"\n  -deletion SPEC\n", "\n  -study-seeds N\n", "\n  -study-shadows K\n", "\n  -seeds N\n    \tdeprecated: use -study-seeds N\n",
+		"\n  -batch N\n    \tbatch size N of training and of the fine-tuning after pruning (default 64)\n"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("-h lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if n, ok := strings.CutPrefix(line, "  -"); ok && !strings.Contains(n, " ") {
+			switch n {
+			case "cache", "no-checkpoints", "quiet": // booleans take no value
+			default:
+				t.Errorf("-%s has no placeholder in -h (a backquoted word in its usage)", n)
+			}
+		}
+	}
+}
+
+var updateReadme = flag.Bool("update-readme", false, "rewrite README.md's Options block from -h")
+
+// TestReadmeOptions: README.md's "Options" block is `-h`'s output, byte for byte.
+func TestReadmeOptions(t *testing.T) {
+	const readme, command = "../../README.md", "go run ./scripts/experiment -h\n"
+	b, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	_, after, ok := strings.Cut(text, "\n## Options\n")
+	start := strings.Index(after, "```\n")
+	end := strings.Index(after[start+4:], "\n```\n")
+	if !ok || start < 0 || end < 0 {
+		t.Fatal(`README.md has no code block after "## Options"`)
+	}
+	block := after[start+4 : start+4+end+1]
+	var help bytes.Buffer
+	if err := run(context.Background(), &bytes.Buffer{}, &help, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	want := command + help.String()
+	if block == want {
+		return
+	}
+	if *updateReadme {
+		offset := len(text) - len(after) + start + 4
+		text = text[:offset] + want + text[offset+len(block):]
+		if err := os.WriteFile(readme, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("rewrote README.md's Options block")
+		return
+	}
+	t.Errorf("README.md's Options block is not the output of -h; refresh it with\n\tgo test ./scripts/experiment -run TestReadmeOptions -update-readme\n--- README.md\n%s--- -h\n%s", block, want)
 }
 
 func TestTinyRun(t *testing.T) {

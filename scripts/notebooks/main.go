@@ -79,10 +79,10 @@ func parseArgs(stderr io.Writer, args []string) (options, error) {
 		fs.PrintDefaults()
 	}
 	fs.BoolVar(&o.quick, "quick", false, "quick settings (few epochs): sets $"+EnvQuick+"=1 for the notebooks")
-	fs.StringVar(&o.out, "out", "", "directory for the executed notebooks and their HTML exports (default runs/notebooks in the repository)")
-	fs.StringVar(&o.runDir, "rundir", "", "the notebooks' run directory (sets $"+EnvRunDir+"; default: theirs, under runs/)")
+	fs.StringVar(&o.out, "out", "", "`DIR` for the executed notebooks and their HTML exports (default runs/notebooks in the repository)")
+	fs.StringVar(&o.runDir, "rundir", "", "the notebooks' run directory `DIR` (sets $"+EnvRunDir+"; default: theirs, under runs/)")
 	fs.BoolVar(&o.update, "update", false, "copy each executed notebook back over its source, to commit its outputs")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "limit for one cell (fim_pruning.ipynb's study cell takes minutes in a full run)")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "time limit `D` for one cell, such as 30m (fim_pruning.ipynb's study cell takes minutes in a full run)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err

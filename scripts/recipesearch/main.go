@@ -89,17 +89,21 @@ func parseArgs(stderr io.Writer, args []string) (options, error) {
 	}
 	fs := flag.NewFlagSet("recipesearch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.dataDir, "data", "", "directory with adult.data and adult.test (default: $FIMPRUNE_DATA, then the user cache, then download)")
-	fs.Int64Var(&o.splitSeed, "split-seed", o.splitSeed, "seed of the stratified train/validation/test split (the seed protocol's by default)")
-	fs.StringVar(&o.deletion, "deletion", o.deletion, "rows to forget: first:N, random:N (drawn with -seed) or file:PATH")
-	fs.Uint64Var(&o.seed, "seed", o.seed, "seed of the full model and of the retrained model (initialisation, shuffling, dropout)")
-	fs.Float64Var(&o.fraction, "fraction", o.fraction, "FIM pruning fraction in (0, 1)")
-	epochs := fs.String("epochs", "1,2,3,5", "comma-separated fine-tuning epochs of the grid")
-	lrs := fs.String("lrs", "3e-4,1e-3,3e-3", "comma-separated fine-tuning learning rates (Adam) of the grid")
-	fs.IntVar(&o.batch, "batch", o.batch, "fine-tuning batch size")
-	ftSeeds := fs.String("finetune-seeds", "1,2,3", "comma-separated seeds of the fine-tune's randomness (shuffling, dropout); a grid point's accuracy is their mean")
-	fs.Float64Var(&o.tolerance, "tolerance", o.tolerance, "a grid point qualifies when its mean validation accuracy is within this of the retrained model's")
-	fs.IntVar(&o.trainEpochs, "train-epochs", o.trainEpochs, "most epochs of the full and retrained models (seed recipe, early stopping on validation loss)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: GOEXPERIMENT=simd go run ./scripts/recipesearch [flags]")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.dataDir, "data", "", "`DIR` holding adult.data and adult.test (default: $FIMPRUNE_DATA, then the user cache, then a download)")
+	fs.Int64Var(&o.splitSeed, "split-seed", o.splitSeed, "seed `N` of the stratified train/validation/test split (the seed protocol's by default)")
+	fs.StringVar(&o.deletion, "deletion", o.deletion, "rows to forget: `SPEC` = first:N, random:N (drawn with -seed) or file:PATH")
+	fs.Uint64Var(&o.seed, "seed", o.seed, "seed `N` of the full model and of the retrained model (initialisation, shuffling, dropout)")
+	fs.Float64Var(&o.fraction, "fraction", o.fraction, "FIM pruning fraction `F` in (0, 1)")
+	epochs := fs.String("epochs", "1,2,3,5", "comma-separated `LIST` of fine-tuning epochs of the grid")
+	lrs := fs.String("lrs", "3e-4,1e-3,3e-3", "comma-separated `LIST` of fine-tuning learning rates (Adam) of the grid")
+	fs.IntVar(&o.batch, "batch", o.batch, "fine-tuning batch size `N`")
+	ftSeeds := fs.String("finetune-seeds", "1,2,3", "comma-separated `LIST` of seeds of the fine-tune's randomness (shuffling, dropout); a grid point's accuracy is their mean")
+	fs.Float64Var(&o.tolerance, "tolerance", o.tolerance, "a grid point qualifies when its mean validation accuracy is within `T` of the retrained model's")
+	fs.IntVar(&o.trainEpochs, "train-epochs", o.trainEpochs, "at most `N` epochs of the full and retrained models (seed recipe, early stopping on validation loss)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -359,5 +360,29 @@ func TestRealDataTiny(t *testing.T) {
 	}
 	if stderr.Len() > 0 {
 		t.Errorf("-quiet wrote to stderr:\n%s", stderr.String())
+	}
+}
+
+// TestHelpPlaceholders: in -h every flag but the booleans shows a placeholder
+// for its value (a backquoted word in its usage, as flag.UnquoteUsage reads it).
+func TestHelpPlaceholders(t *testing.T) {
+	var stderr bytes.Buffer
+	if err := run(context.Background(), &bytes.Buffer{}, &stderr, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	bools := map[string]bool{"quiet": true}
+	flags := 0
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		name, ok := strings.CutPrefix(line, "  -")
+		if !ok {
+			continue
+		}
+		flags++
+		if !strings.Contains(name, " ") && !bools[name] {
+			t.Errorf("-%s has no placeholder in -h", name)
+		}
+	}
+	if flags == 0 {
+		t.Errorf("-h lists no flags:\n%s", stderr.String())
 	}
 }

@@ -11,8 +11,10 @@
 // byte-identical files. With -pdf it also prints report.html to report.pdf
 // with headless Chromium (-chromium, default /usr/bin/chromium).
 //
-// A results.json of another schema is refused. Usage errors exit with
-// status 2, failures with 1.
+// A results.json of another schema is refused. The output directory is
+// locked while the files are written: when a run, a notebook or another
+// report is writing it, the command fails at once naming that process.
+// Usage errors exit with status 2, failures with 1.
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 
 	"github.com/fimprune/fimprune/scripts/internal/cli"
 
+	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/report"
 	"github.com/fimprune/fimprune/report/pdf"
@@ -38,13 +41,13 @@ func main() {
 func run(stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	in := fs.String("in", filepath.Join("runs", "latest", "results.json"), "results.json to report on")
-	out := fs.String("out", "", "directory for the report files (default: the directory of -in)")
-	title := fs.String("title", "", "document title (default: "+report.DefaultTitle+")")
+	in := fs.String("in", filepath.Join("runs", "latest", "results.json"), "the results.json `FILE` to report on")
+	out := fs.String("out", "", "`DIR` for the report files (default: the directory of -in)")
+	title := fs.String("title", "", "document `TITLE` (default: "+report.DefaultTitle+")")
 	wantPDF := fs.Bool("pdf", false, "also print report.html to report.pdf with headless Chromium")
-	chromium := fs.String("chromium", pdf.DefaultChromium, "Chromium executable for -pdf")
+	chromium := fs.String("chromium", pdf.DefaultChromium, "`PATH` of the Chromium executable for -pdf")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: report [-in results.json] [-out DIR] [-title TEXT] [-pdf] [-chromium PATH]")
+		fmt.Fprintln(stderr, "usage: go run ./scripts/report [flags]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +70,13 @@ func run(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The output is a run directory (by default, the one of -in): no other
+	// writer (a run, a notebook, another report) may write it meanwhile.
+	lock, err := rundir.Acquire(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if err := report.WriteDir(res, dir, report.Options{Title: *title}); err != nil {
 		return err
 	}

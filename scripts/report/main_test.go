@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
 	"github.com/fimprune/fimprune/report"
 	"github.com/fimprune/fimprune/scripts/internal/cli"
 )
@@ -104,7 +105,62 @@ func TestRunErrors(t *testing.T) {
 	if err := run(&stdout, &stderr, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: err = %v, want flag.ErrHelp", err)
 	}
-	if !strings.Contains(stderr.String(), "usage: report") {
+	if !strings.Contains(stderr.String(), "usage: go run ./scripts/report [flags]") {
 		t.Errorf("-h printed %q", stderr.String())
+	}
+}
+
+// TestHelpPlaceholders: in -h every flag but the booleans shows a placeholder
+// for its value (a backquoted word in its usage, as flag.UnquoteUsage reads it).
+func TestHelpPlaceholders(t *testing.T) {
+	var stderr bytes.Buffer
+	if err := run(&bytes.Buffer{}, &stderr, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	bools := map[string]bool{"pdf": true}
+	flags := 0
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		name, ok := strings.CutPrefix(line, "  -")
+		if !ok {
+			continue
+		}
+		flags++
+		if !strings.Contains(name, " ") && !bools[name] {
+			t.Errorf("-%s has no placeholder in -h", name)
+		}
+	}
+	if flags == 0 {
+		t.Errorf("-h lists no flags:\n%s", stderr.String())
+	}
+}
+
+// TestRunRefusesALockedDirectory: while another writer (a run, a notebook)
+// holds the output directory, the report is refused at once, naming the
+// directory, and nothing is written; once it is released the report runs.
+func TestRunRefusesALockedDirectory(t *testing.T) {
+	if !rundir.Supported {
+		t.Skip("no flock(2) on this system")
+	}
+	dir := t.TempDir()
+	lock, err := rundir.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	var stdout, stderr bytes.Buffer
+	err = run(&stdout, &stderr, []string{"-in", small, "-out", dir})
+	var u cli.UsageError
+	if !errors.Is(err, rundir.ErrInUse) || errors.As(err, &u) || !strings.Contains(err.Error(), "run directory "+dir+" is in use by ") {
+		t.Fatalf("err = %v, want the in-use error naming %s (exit status 1)", err, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, report.HTMLFile)); !os.IsNotExist(err) {
+		t.Errorf("a refused report wrote %s (stat: %v)", report.HTMLFile, err)
+	}
+	lock.Unlock()
+	if err := run(&stdout, &stderr, []string{"-in", small, "-out", dir}); err != nil {
+		t.Fatalf("after the lock was released: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, rundir.LockFile)); !os.IsNotExist(err) {
+		t.Errorf("the report left its lock file (stat: %v)", err)
 	}
 }

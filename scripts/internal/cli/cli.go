@@ -1,8 +1,8 @@
 // Package cli holds what fimprune's commands share: how an error becomes an
-// exit status, and how Ctrl-C reaches a long run. Each command's main is
-// `cli.Exit(name, run(...))` or, for commands that stop cleanly on Ctrl-C,
-// `cli.Main(name, run)`, with run returning [Usage] errors for a bad command
-// line.
+// exit status, and how Ctrl-C (or SIGTERM) reaches a long run. Each command's
+// main is `cli.Exit(name, run(...))` or, for commands that stop cleanly on
+// Ctrl-C and SIGTERM, `cli.Main(name, run)`, with run returning [Usage]
+// errors for a bad command line.
 package cli
 
 import (
@@ -13,20 +13,26 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
-// Main runs run with a context that the first Ctrl-C cancels (the run stops
-// cleanly; a second Ctrl-C kills the process as usual), then exits as [Exit].
+// Main runs run with a context that the first Ctrl-C (SIGINT) or SIGTERM
+// cancels (the run stops cleanly, the same way for both: `kill PID` or a
+// container's stop is handled like Ctrl-C; a second signal kills the process
+// as usual), then exits as [Exit].
 func Main(name string, run func(ctx context.Context, stdout, stderr io.Writer, args []string) error) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), signals...)
 	go func() {
 		<-ctx.Done()
-		stop() // from now on the default handling: a second Ctrl-C kills
+		stop() // from now on the default handling: a second signal kills
 	}()
 	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
 	stop()
 	Exit(name, err)
 }
+
+// signals are the signals that [Main] turns into a cancelled context.
+var signals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
 // UsageError marks a bad command line or configuration (exit status 2).
 type UsageError struct{ Err error }
