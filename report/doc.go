@@ -51,7 +51,11 @@
 //     which keeps a figure near 30 kB). report.md links them as files beside
 //     it (fig-1-overview.svg, fig-2-tradeoff.svg, fig-3-fisher.svg, and
 //     fig-4-roc.svg and fig-5-pareto.svg when the results allow), which
-//     GitHub displays; report.html carries the same SVG inline.
+//     GitHub displays; report.html carries the same SVG inline. Every
+//     figure is 7 in wide, the printed column, so that text is the same
+//     size in all of them; keys sit above the data or beside it, never on
+//     it (layout.go); colours are Okabe–Ito's, and series sharing a panel
+//     differ by marker shape or dash pattern too; tick labels are exact.
 //   - Escaping: strings from the results (feature names, the deletion spec,
 //     versions, the CPU name, tensor names, study method names, recipes,
 //     forget-set specs, ...) are made inert Markdown (backslash escapes or

@@ -1,11 +1,11 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"html"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -16,7 +16,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Figure is one figure of the report. WriteDir stores SVG as Name beside
@@ -33,20 +32,45 @@ type Figure struct {
 // panel is one plot of a figure, with what tests check about it.
 type panel struct {
 	title  string
-	legend []string // legend entries, in order
+	legend []string // key (legend) entries, in order
 	series int      // data series drawn (lines, scatters, bar groups, histograms)
 }
 
 // Okabe–Ito colours (distinguishable with the common colour-vision
-// deficiencies) and greys for the references.
+// deficiencies) and greys for the references and controls. Series that
+// share a panel differ by marker shape or dash pattern too, so that they
+// stay apart in grey print.
 var (
-	colBlue   = color.NRGBA{0x00, 0x72, 0xB2, 0xFF}
 	colOrange = color.NRGBA{0xE6, 0x9F, 0x00, 0xFF}
-	colVerm   = color.NRGBA{0xD5, 0x5E, 0x00, 0xFF}
+	colSky    = color.NRGBA{0x56, 0xB4, 0xE9, 0xFF}
 	colGreen  = color.NRGBA{0x00, 0x9E, 0x73, 0xFF}
+	colYellow = color.NRGBA{0xF0, 0xE4, 0x42, 0xFF}
+	colBlue   = color.NRGBA{0x00, 0x72, 0xB2, 0xFF}
+	colVerm   = color.NRGBA{0xD5, 0x5E, 0x00, 0xFF}
+	colPurple = color.NRGBA{0xCC, 0x79, 0xA7, 0xFF} // the identity's colour
 	colBlack  = color.NRGBA{0x00, 0x00, 0x00, 0xFF}
 	colGrey   = color.NRGBA{0x80, 0x80, 0x80, 0xFF}
 	colLight  = color.NRGBA{0xB0, 0xB0, 0xB0, 0xFF}
+)
+
+// seriesColors and seriesGlyphs tell apart the models of one figure that
+// form a series (the pruned fractions): colour i and glyph i go together,
+// the same in every figure. Yellow comes last: it is faint on white.
+var (
+	seriesColors = []color.Color{colBlue, colOrange, colGreen, colVerm, colSky, colPurple, colYellow}
+	seriesGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.RingGlyph{}, draw.PlusGlyph{}}
+)
+
+// seriesStyle is the marker of model i of a series. Colours and shapes
+// cycle with different periods, so that 42 models stay distinct.
+func seriesStyle(i int) draw.GlyphStyle {
+	return draw.GlyphStyle{Color: seriesColors[i%len(seriesColors)], Shape: seriesGlyphs[i%len(seriesGlyphs)], Radius: 3.5}
+}
+
+// The references' markers, the same in every figure.
+var (
+	fullStyle    = draw.GlyphStyle{Color: colGrey, Shape: draw.SquareGlyph{}, Radius: 3}
+	retrainStyle = draw.GlyphStyle{Color: colBlack, Shape: draw.CrossGlyph{}, Radius: 4}
 )
 
 // Plot text uses Liberation Sans: gonum measures text with its metrics, and
@@ -71,28 +95,23 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	p.Title.Padding = 4
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		ax.Tick.Marker = anyTicks
 		set(&ax.Label.TextStyle.Font, 9)
 		set(&ax.Tick.Label.Font, 8)
 		ax.Label.Padding = 2
 	}
-	set(&p.Legend.TextStyle.Font, 8)
-	p.Legend.Top = true
-	p.Legend.ThumbnailWidth = 18
-	p.Legend.Padding = 1
-	p.Legend.XOffs = -4
-	p.Legend.YOffs = -2
+	set(&p.Legend.TextStyle.Font, 8) // the key's (layout.go draws it)
 	return p
 }
 
-// headroom widens the y range so that a legend drawn at the top of the
-// plot never covers data: the data occupy the lower 1/(1+share) of the axis.
-func headroom(p *plot.Plot, lo, hi, share float64) {
+// yRange sets the y range to [lo, hi] with 8 % padding.
+func yRange(p *plot.Plot, lo, hi float64) {
 	if hi-lo <= 0 || math.IsNaN(hi-lo) {
 		lo, hi = lo-0.5, hi+0.5
 	}
 	pad := (hi - lo) * 0.08
 	p.Y.Min = lo - pad
-	p.Y.Max = hi + pad + (hi-lo+2*pad)*share
+	p.Y.Max = hi + pad
 }
 
 // fractionTicks puts one x tick at each pruned fraction.
@@ -201,16 +220,14 @@ func (a *analysis) overviewFigure() (Figure, error) {
 	fractionTicks(pa, fr)
 	lo := min(minOf(acc, accCI, -1), accR, r.Models.Full.TestAccuracy)
 	hi := max(maxOf(acc, accCI, 1), accR, r.Models.Full.TestAccuracy)
-	headroom(pa, max(lo, 0), min(hi, 1), 0.45)
-	pa.Y.Tick.Marker = boundedTicks{0, 1}
+	yRange(pa, max(lo, 0), min(hi, 1))
+	pa.Y.Tick.Marker = niceTicks{lo: 0, hi: 1}
 	l, s := linePoints(fr, acc, colBlue)
 	retrain := hline(pa, accR, colBlack, 4, 2)
 	full := hline(pa, r.Models.Full.TestAccuracy, colGrey, 1, 2)
 	pa.Add(plotter.NewGrid(), retrain, full, errorBars(fr, acc, accCI, 0, 1, colBlue), l, s)
-	pa.Legend.Add("pruned + fine-tuned (95 % CI)", l, s)
-	pa.Legend.Add("retrain", retrain)
-	pa.Legend.Add("full", full)
-	panels = append(panels, panel{pa.Title.Text, []string{"pruned + fine-tuned (95 % CI)", "retrain", "full"}, 3})
+	sa := &panelSpec{pa, []keyEntry{pointsEntry("pruned + fine-tuned (95 % CI)", l, s), lineEntry("retrain", retrain), lineEntry("full", full)}}
+	panels = append(panels, panel{pa.Title.Text, sa.names(), 3})
 
 	// (b) attack accuracy.
 	pb := newPlot("(b) MIA best-threshold accuracy", "pruned fraction f", "attack accuracy (fraction)")
@@ -221,38 +238,30 @@ func (a *analysis) overviewFigure() (Figure, error) {
 	if !math.IsNaN(a.nullAttack) {
 		hi = max(hi, a.nullAttack)
 	}
-	headroom(pb, max(lo, 0), min(hi, 1), 0.6)
-	pb.Y.Tick.Marker = boundedTicks{0, 1}
+	yRange(pb, max(lo, 0), min(hi, 1))
+	pb.Y.Tick.Marker = niceTicks{lo: 0, hi: 1}
 	l, s = linePoints(fr, mia, colVerm)
 	retrain = hline(pb, miaR, colBlack, 4, 2)
 	chanceLine := hline(pb, 0.5, colGrey, 1, 2)
 	pb.Add(plotter.NewGrid(), chanceLine, retrain)
-	legend := []string{"pruned + fine-tuned (±1.96 SE)", "retrain", "chance (0.5)"}
-	var null *plotter.Line
+	sb := &panelSpec{pb, []keyEntry{pointsEntry("pruned + fine-tuned (±1.96 SE)", l, s), lineEntry("retrain", retrain), lineEntry("chance (0.5)", chanceLine)}}
 	if !math.IsNaN(a.nullAttack) {
-		null = hline(pb, a.nullAttack, colGreen, 6, 2, 1, 2)
+		null := hline(pb, a.nullAttack, colGreen, 6, 2, 1, 2)
 		pb.Add(null)
-		legend = append(legend, "expected with no signal")
+		sb.key = append(sb.key, lineEntry("expected with no signal", null))
 	}
 	pb.Add(errorBars(fr, mia, miaCI, 0, 1, colVerm), l, s)
-	pb.Legend.Add(legend[0], l, s)
-	pb.Legend.Add(legend[1], retrain)
-	pb.Legend.Add(legend[2], chanceLine)
-	if null != nil {
-		pb.Legend.Add(legend[3], null)
-	}
-	panels = append(panels, panel{pb.Title.Text, legend, len(legend)})
+	panels = append(panels, panel{pb.Title.Text, sb.names(), len(sb.key)})
 
 	// (c) utility gap.
 	pc := newPlot("(c) Accuracy gap to retrain", "pruned fraction f", "accuracy − retrain (points)")
 	fractionTicks(pc, fr)
-	headroom(pc, min(minOf(gap, gapCI, -1), 0), max(maxOf(gap, gapCI, 1), 0), 0.3)
+	yRange(pc, min(minOf(gap, gapCI, -1), 0), max(maxOf(gap, gapCI, 1), 0))
 	l, s = linePoints(fr, gap, colBlue)
 	zero := hline(pc, 0, colBlack, 4, 2)
 	pc.Add(plotter.NewGrid(), zero, errorBars(fr, gap, gapCI, math.Inf(-1), math.Inf(1), colBlue), l, s)
-	pc.Legend.Add("pruned − retrain (95 % CI)", l, s)
-	pc.Legend.Add("retrain (0)", zero)
-	panels = append(panels, panel{pc.Title.Text, []string{"pruned − retrain (95 % CI)", "retrain (0)"}, 2})
+	sc := &panelSpec{pc, []keyEntry{pointsEntry("pruned − retrain (95 % CI)", l, s), lineEntry("retrain (0)", zero)}}
+	panels = append(panels, panel{pc.Title.Text, sc.names(), 2})
 
 	// (d) time per model.
 	title := "(d) Time per model"
@@ -271,6 +280,7 @@ func (a *analysis) overviewFigure() (Figure, error) {
 	if nonFinite(vals...) {
 		return Figure{}, fmt.Errorf("report: non-finite time; cannot plot")
 	}
+	pd.Add(plotter.NewGrid())
 	for i, v := range vals {
 		b, err := plotter.NewBarChart(plotter.Values{v}, 14)
 		if err != nil {
@@ -281,18 +291,21 @@ func (a *analysis) overviewFigure() (Figure, error) {
 	}
 	pd.NominalX(names...)
 	pd.Y.Min = 0
-	pd.Y.Max = maxOf(vals, nil, 1) * 1.45
+	pd.Y.Max = maxOf(vals, nil, 1) * 1.1
 	if pd.Y.Max <= 0 {
 		pd.Y.Max = 1
 	}
 	pd.X.Min, pd.X.Max = -0.6, float64(len(vals))-0.4
 	rl := hline(pd, r.Models.Retrain.TrainSeconds, colBlack, 4, 2)
 	pd.Add(rl)
-	pd.Legend.Add("retrain time", rl)
-	pd.Add(plotter.NewGrid())
-	panels = append(panels, panel{title, []string{"retrain time"}, len(vals) + 1})
+	sd := &panelSpec{pd, []keyEntry{lineEntry("retrain time", rl)}}
+	panels = append(panels, panel{title, sd.names(), len(vals) + 1})
 
-	svg, err := render(7, 5.4, [][]*plot.Plot{{pa, pb}, {pc, pd}}, "Figure 1: accuracy, attack accuracy, accuracy gap and time per model")
+	svg, err := figureSpec{
+		label: "Figure 1: accuracy, attack accuracy, accuracy gap and time per model",
+		dataH: 1.85 * vg.Inch,
+		grid:  [][]*panelSpec{{sa, sb}, {sc, sd}},
+	}.render()
 	if err != nil {
 		return Figure{}, err
 	}
@@ -322,36 +335,31 @@ func (a *analysis) tradeoffFigure() (Figure, error) {
 	w := r.Config.Selection
 	pa := newPlot("(a) Combined score", "pruned fraction f", "combined score")
 	fractionTicks(pa, fr)
-	headroom(pa, minOf(comb, nil, 1), maxOf(comb, nil, 1), 0.5)
+	yRange(pa, minOf(comb, nil, 1), maxOf(comb, nil, 1))
 	l, s := linePoints(fr, comb, colBlue)
 	pa.Add(plotter.NewGrid(), l, s)
-	legend := []string{fmt.Sprintf("%s·utility + %s·privacy", trimNum(w.UtilityWeight), trimNum(w.PrivacyWeight))}
-	pa.Legend.Add(legend[0], l, s)
+	sa := &panelSpec{pa, []keyEntry{pointsEntry(fmt.Sprintf("%s·utility + %s·privacy", trimNum(w.UtilityWeight), trimNum(w.PrivacyWeight)), l, s)}}
 	if b := a.best(); b != nil {
 		bs, _ := plotter.NewScatter(plotter.XYs{{X: b.Fraction, Y: b.CombinedScore}})
 		bs.GlyphStyle = draw.GlyphStyle{Color: colVerm, Radius: 6, Shape: draw.RingGlyph{}}
 		pa.Add(bs)
-		legend = append(legend, "best (f = "+frac(b.Fraction)+")")
-		pa.Legend.Add(legend[1], bs)
+		sa.key = append(sa.key, pointsEntry("best (f = "+frac(b.Fraction)+")", nil, bs))
 	}
-	panels = append(panels, panel{pa.Title.Text, legend, len(legend)})
+	panels = append(panels, panel{pa.Title.Text, sa.names(), len(sa.key)})
 
 	pb := newPlot("(b) Accuracy vs attack", "MIA best-threshold accuracy (fraction)", "test accuracy (fraction)")
 	var xs, ys []float64
-	legend = nil
 	type pt struct {
 		name  string
 		x, y  float64
-		c     color.Color
-		shape draw.GlyphDrawer
-		r     vg.Length
+		style draw.GlyphStyle
 	}
 	pts := []pt{
-		{"full", r.Models.Full.MIA.BestThresholdAccuracy, r.Models.Full.TestAccuracy, colGrey, draw.SquareGlyph{}, 3},
-		{"retrain", r.Models.Retrain.MIA.BestThresholdAccuracy, r.Models.Retrain.TestAccuracy, colBlack, draw.CrossGlyph{}, 4},
+		{"full", r.Models.Full.MIA.BestThresholdAccuracy, r.Models.Full.TestAccuracy, fullStyle},
+		{"retrain", r.Models.Retrain.MIA.BestThresholdAccuracy, r.Models.Retrain.TestAccuracy, retrainStyle},
 	}
 	for i, p := range pr {
-		pts = append(pts, pt{"f = " + frac(p.Fraction), p.MIA.BestThresholdAccuracy, p.TestAccuracy, sequential(i, len(pr)), draw.CircleGlyph{}, 3.5})
+		pts = append(pts, pt{"f = " + frac(p.Fraction), p.MIA.BestThresholdAccuracy, p.TestAccuracy, seriesStyle(i)})
 	}
 	for _, p := range pts {
 		if nonFinite(p.x, p.y) {
@@ -360,26 +368,29 @@ func (a *analysis) tradeoffFigure() (Figure, error) {
 		xs, ys = append(xs, p.x), append(ys, p.y)
 	}
 	pb.Add(plotter.NewGrid())
+	sb := &panelSpec{p: pb}
 	for _, p := range pts {
 		sc, _ := plotter.NewScatter(plotter.XYs{{X: p.x, Y: p.y}})
-		sc.GlyphStyle = draw.GlyphStyle{Color: p.c, Radius: p.r, Shape: p.shape}
+		sc.GlyphStyle = p.style
 		pb.Add(sc)
-		pb.Legend.Add(p.name, sc)
-		legend = append(legend, p.name)
+		sb.key = append(sb.key, pointsEntry(p.name, nil, sc))
 	}
 	xlo, xhi := minOf(xs, nil, 1), maxOf(xs, nil, 1)
 	xpad := max((xhi-xlo)*0.15, 0.01)
-	// The legend goes top right, in room made to the right of the data.
-	pb.X.Min, pb.X.Max = xlo-xpad, xhi+xpad+(xhi-xlo+2*xpad)*0.5
-	headroom(pb, minOf(ys, nil, 1), maxOf(ys, nil, 1), 0.15)
-	panels = append(panels, panel{pb.Title.Text, legend, len(pts)})
+	pb.X.Min, pb.X.Max = xlo-xpad, xhi+xpad
+	yRange(pb, minOf(ys, nil, 1), maxOf(ys, nil, 1))
+	panels = append(panels, panel{pb.Title.Text, sb.names(), len(pts)})
 
-	svg, err := render(7, 3.1, [][]*plot.Plot{{pa, pb}}, "Figure 2: combined score and accuracy against attack accuracy")
+	svg, err := figureSpec{
+		label: "Figure 2: combined score and accuracy against attack accuracy",
+		dataH: 2 * vg.Inch,
+		grid:  [][]*panelSpec{{sa, sb}},
+	}.render()
 	if err != nil {
 		return Figure{}, err
 	}
 	caption := fmt.Sprintf("The seed's trade-off. (a) Combined score = %s · utility + %s · privacy for each pruned fraction; the ring marks the maximum, the seed's choice. "+
-		"(b) Test accuracy against the seed's attack accuracy; pruned models are coloured from dark (smallest f) to light (largest f). "+
+		"(b) Test accuracy against the seed's attack accuracy; each model has its own colour and marker shape, named in the key. "+
 		"Attack accuracies differing by less than about %s (2 SE) are not distinguishable.",
 		trimNum(w.UtilityWeight), trimNum(w.PrivacyWeight), fixed(2*a.seAttack, 3))
 	return Figure{Name: "fig-2-tradeoff.svg", Title: "Combined score and accuracy against attack accuracy", Caption: caption, SVG: svg, panels: panels}, nil
@@ -420,7 +431,7 @@ func (a *analysis) fisherFigure() (Figure, error) {
 	}
 	cols := min(3, len(ts))
 	rows := (len(ts) + cols - 1) / cols
-	grid := make([][]*plot.Plot, rows)
+	grid := make([][]*panelSpec, rows)
 	var panels []panel
 	for i, t := range ts {
 		row, col := i/cols, i%cols
@@ -433,7 +444,6 @@ func (a *analysis) fisherFigure() (Figure, error) {
 		}
 		title := t.Name + shape(t.Shape)
 		p := newPlot(title, xl, yl)
-		p.Title.TextStyle.Font.Size = 9
 		h := &plotter.Histogram{FillColor: colBlue}
 		h.LineStyle.Width = 0
 		tmax := 0
@@ -444,26 +454,44 @@ func (a *analysis) fisherFigure() (Figure, error) {
 			}
 		}
 		p.Add(plotter.NewGrid())
+		p.X.Min, p.X.Max = lo-0.25, hi+0.25
 		if len(h.Bins) > 0 {
 			p.Add(h)
 		} else {
-			p.Title.Text += " (no score > 0)"
+			// A note in the empty data area, on the side away from the
+			// threshold line.
+			// Left-aligned either way: a viewer's fallback font may be
+			// wider than gonum measured.
+			x := p.X.Min + 0.03*(p.X.Max-p.X.Min)
+			if !math.IsNaN(threshold) && threshold < (p.X.Min+p.X.Max)/2 {
+				x = p.X.Min + 0.55*(p.X.Max-p.X.Min)
+			}
+			note, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: 0.5}}, Labels: []string{"no score > 0"}})
+			if err != nil {
+				return Figure{}, fmt.Errorf("report: %w", err)
+			}
+			note.TextStyle[0] = p.Legend.TextStyle
+			note.TextStyle[0].XAlign, note.TextStyle[0].YAlign = draw.XLeft, draw.YCenter
+			p.Add(note)
 		}
-		p.X.Min, p.X.Max = lo-0.25, hi+0.25
-		p.Y.Tick.Marker = integerTicks{}
+		p.Y.Tick.Marker = niceTicks{lo: 0, hi: math.Inf(1), integer: true}
 		p.Y.Min, p.Y.Max = 0, float64(max(tmax, 1))*1.1
 		if !math.IsNaN(threshold) {
 			v, _ := plotter.NewLine(plotter.XYs{{X: threshold, Y: 0}, {X: threshold, Y: p.Y.Max}})
 			v.Color, v.Width, v.Dashes = colVerm, 1, []vg.Length{4, 2}
 			p.Add(v)
 		}
-		grid[row] = append(grid[row], p)
-		panels = append(panels, panel{title: title, series: 1})
+		grid[row] = append(grid[row], &panelSpec{p: p})
+		panels = append(panels, panel{title: p.Title.Text, series: 1})
 	}
 	for len(grid[rows-1]) < cols {
 		grid[rows-1] = append(grid[rows-1], nil)
 	}
-	svg, err := render(7, 1.9*float64(rows)+0.2, grid, "Figure 3: histograms of log10 Fisher scores per parameter tensor")
+	svg, err := figureSpec{
+		label: "Figure 3: histograms of log10 Fisher scores per parameter tensor",
+		dataH: 1.1 * vg.Inch,
+		grid:  grid,
+	}.render()
 	if err != nil {
 		return Figure{}, err
 	}
@@ -483,15 +511,15 @@ func (a *analysis) rocFigure() (Figure, error) {
 	type curve struct {
 		name   string
 		roc    *results.ROC
-		c      color.Color
+		glyph  draw.GlyphStyle
 		dashes []vg.Length
 	}
 	curves := []curve{
-		{"full", r.Models.Full.MIA.ROC, colGrey, nil},
-		{"retrain", r.Models.Retrain.MIA.ROC, colBlack, []vg.Length{4, 2}},
+		{"full", r.Models.Full.MIA.ROC, fullStyle, nil},
+		{"retrain", r.Models.Retrain.MIA.ROC, retrainStyle, []vg.Length{4, 2}},
 	}
 	for i, p := range r.Models.Pruned {
-		curves = append(curves, curve{"pruned f = " + frac(p.Fraction), p.MIA.ROC, sequential(i, len(r.Models.Pruned)), nil})
+		curves = append(curves, curve{"pruned f = " + frac(p.Fraction), p.MIA.ROC, seriesStyle(i), nil})
 	}
 	for _, c := range curves {
 		if c.roc == nil || len(c.roc.FPR) < 2 || len(c.roc.FPR) != len(c.roc.TPR) {
@@ -499,13 +527,14 @@ func (a *analysis) rocFigure() (Figure, error) {
 		}
 	}
 	p := newPlot("ROC of the loss attack", "false-positive rate (non-members called members)", "true-positive rate (members found)")
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1.35 // room above for the legend
-	p.Y.Tick.Marker = boundedTicks{0, 1}
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	p.X.Tick.Marker = niceTicks{lo: 0, hi: 1, n: 6}
+	p.Y.Tick.Marker = niceTicks{lo: 0, hi: 1, n: 6}
 	diag, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
 	diag.Color, diag.Width, diag.Dashes = colLight, 1, []vg.Length{1, 2}
 	p.Add(plotter.NewGrid(), diag)
-	var legend []string
-	for _, c := range curves {
+	spec := &panelSpec{p: p}
+	for k, c := range curves {
 		xy := make(plotter.XYs, len(c.roc.FPR))
 		for i := range xy {
 			xy[i] = plotter.XY{X: c.roc.FPR[i], Y: c.roc.TPR[i]}
@@ -514,32 +543,59 @@ func (a *analysis) rocFigure() (Figure, error) {
 		if err != nil {
 			return Figure{}, fmt.Errorf("report: ROC of %s: %w", c.name, err)
 		}
-		l.Color, l.Width, l.Dashes = c.c, 1.2, c.dashes
-		p.Add(l)
-		p.Legend.Add(c.name, l)
-		legend = append(legend, c.name)
+		l.Color, l.Width, l.Dashes = c.glyph.Color, 1.2, c.dashes
+		// Markers at a few false-positive rates, staggered from curve to
+		// curve, tell the curves apart where they run together.
+		marks, err := plotter.NewScatter(rocMarks(xy, k, len(curves)))
+		if err != nil {
+			return Figure{}, fmt.Errorf("report: ROC of %s: %w", c.name, err)
+		}
+		marks.GlyphStyle = c.glyph
+		p.Add(l, marks)
+		spec.key = append(spec.key, pointsEntry(c.name, l, marks))
 	}
-	p.Legend.Add("no signal (AUC 0.5)", diag)
-	legend = append(legend, "no signal (AUC 0.5)")
-	svg, err := render(4.6, 3.6, [][]*plot.Plot{{p}}, "Figure 4: ROC curves of the loss attack")
+	spec.key = append(spec.key, lineEntry("no signal (AUC 0.5)", diag))
+	svg, err := figureSpec{
+		label:    "Figure 4: ROC curves of the loss attack",
+		dataH:    3.3 * vg.Inch,
+		grid:     [][]*panelSpec{{spec}},
+		keyRight: true,
+	}.render()
 	if err != nil {
 		return Figure{}, err
 	}
 	caption := fmt.Sprintf("ROC curves of the seed's loss-score attack (section 2): %d deletion rows as members against %d test rows as non-members; "+
-		"each step is one distinct score. A curve on the dotted diagonal means no signal; below it, the members look less like members than the non-members do. "+
+		"each step is one distinct score; the markers only tell the curves apart. A curve on the dotted diagonal means no signal; below it, the members look less like members than the non-members do. "+
 		"With this few rows a curve's wiggles are noise: compare the AUC intervals in section 2.", a.members, a.nonMembers)
-	return Figure{Name: "fig-4-roc.svg", Title: "ROC curves of the loss attack", Caption: caption, SVG: svg, panels: []panel{{p.Title.Text, legend, len(curves) + 1}}}, nil
+	return Figure{Name: "fig-4-roc.svg", Title: "ROC curves of the loss attack", Caption: caption, SVG: svg, panels: []panel{{"ROC of the loss attack", spec.names(), len(curves) + 1}}}, nil
+}
+
+// rocMarks returns points of curve k (of n) at the false-positive rates
+// (j + (k+1)/(n+1))/5, j = 0…4, on the segments as drawn (interpolated
+// linearly), so that the curves' markers do not sit on one another.
+func rocMarks(xy plotter.XYs, k, n int) plotter.XYs {
+	var out plotter.XYs
+	i := 0
+	for j := range 5 {
+		target := (float64(j) + float64(k+1)/float64(n+1)) / 5
+		for i < len(xy)-1 && xy[i].X < target {
+			i++
+		}
+		pt := xy[i]
+		if i > 0 && xy[i-1].X < target && target < xy[i].X {
+			a, b := xy[i-1], xy[i]
+			pt = plotter.XY{X: target, Y: a.Y + (b.Y-a.Y)*(target-a.X)/(b.X-a.X)}
+		}
+		out = append(out, pt)
+	}
+	return out
 }
 
 // maxLegendMethods is the most methods the Pareto figure names one by one
-// in its legend; a larger study gets one legend entry per family.
+// in its key; a larger study gets one key entry per family.
 const maxLegendMethods = 24
 
-// colPurple is Okabe–Ito's reddish purple, the identity's colour.
-var colPurple = color.NRGBA{0xCC, 0x79, 0xA7, 0xFF}
-var colSky = color.NRGBA{0x56, 0xB4, 0xE9, 0xFF}
-
-// familyNames are the legend entries of a large study's figure (fixed
+// familyNames are the key entries of a large study's figure (fixed
 // text, never data).
 var familyNames = map[results.Family]string{
 	results.FamilyFIM:       "FIM pruning",
@@ -553,7 +609,7 @@ var familyNames = map[results.Family]string{
 	results.FamilyIdentity:  "no deletion (identity)",
 }
 
-// styleGroup is the legend entry of a method in a large study's figure.
+// styleGroup is the key entry of a method in a large study's figure.
 func styleGroup(mv *methodView) string {
 	switch {
 	case !mv.known:
@@ -578,7 +634,7 @@ var variantGlyphs = []draw.GlyphDrawer{draw.TriangleGlyph{}, draw.SquareGlyph{},
 func methodStyle(mv *methodView, variant int) (color.Color, draw.GlyphDrawer) {
 	switch {
 	case !mv.known:
-		return colLight, draw.PlusGlyph{}
+		return colLight, draw.RingGlyph{}
 	case mv.role == results.RoleReference:
 		return colBlack, draw.CrossGlyph{}
 	case mv.role == results.RoleNull:
@@ -600,11 +656,11 @@ func methodStyle(mv *methodView, variant int) (color.Color, draw.GlyphDrawer) {
 	case results.FamilyNegGrad:
 		c, g = colVerm, draw.PyramidGlyph{}
 	case results.FamilyRandom:
-		c, g = colGrey, draw.RingGlyph{}
+		c, g = colGrey, draw.PyramidGlyph{}
 	case results.FamilyMagnitude:
 		c, g = colGrey, draw.BoxGlyph{}
 	default:
-		c, g = colLight, draw.PlusGlyph{}
+		c, g = colLight, draw.RingGlyph{}
 	}
 	if variant > 0 {
 		g = variantGlyphs[(variant-1)%len(variantGlyphs)]
@@ -617,9 +673,10 @@ func methodStyle(mv *methodView, variant int) (color.Color, draw.GlyphDrawer) {
 // model, y = U-LiRA accuracy (when every method but retraining has it: in
 // v3 the mean over seeds of the per-seed estimate, in v2 the shared
 // shadow-model estimate) or offline-LiRA AUC, each with the interval the
-// file holds. One marker per method, named in a legend beside the plot
-// (point labels overlapped); retraining, the second retrain and the
-// identity have markers of their own.
+// file holds. One marker per method, named in a key above the plot (point
+// labels overlapped); retraining, the second retrain and the identity have
+// markers of their own. When most methods crowd near retraining and a few
+// lie far off, a second panel enlarges the crowd.
 func (a *analysis) paretoFigure() (Figure, error) {
 	s := a.res.Study
 	if s == nil || len(s.Methods) == 0 {
@@ -661,7 +718,6 @@ func (a *analysis) paretoFigure() (Figure, error) {
 	if v.ulira {
 		yAxis = "U-LiRA accuracy"
 	}
-	p := newPlot("Utility cost against forgetting", "test accuracy − retrain (fraction)", yAxis)
 	xlo, xhi, ylo, yhi := 0.0, 0.0, math.Inf(1), math.Inf(-1)
 	for _, q := range pts {
 		xlo, xhi = min(xlo, q.x-q.xlo), max(xhi, q.x+q.xhi)
@@ -670,35 +726,82 @@ func (a *analysis) paretoFigure() (Figure, error) {
 	if !math.IsNaN(yRef) {
 		ylo, yhi = min(ylo, yRef), max(yhi, yRef)
 	}
+
+	// Where most methods crowd around retraining and a few lie far off, a
+	// second panel enlarges the crowd: the methods whose x is within six
+	// median absolute deviations of the median, when their extent is under
+	// a quarter of the whole.
+	xs := make([]float64, len(pts))
+	for i, q := range pts {
+		xs[i] = q.x
+	}
+	med := median(xs)
+	for i := range xs {
+		xs[i] = math.Abs(xs[i] - med)
+	}
+	mad := median(xs)
+	inZoom := make([]bool, len(pts))
+	zxlo, zxhi, zylo, zyhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	nIn := 0
+	for i, q := range pts {
+		if math.Abs(q.x-med) <= 6*mad {
+			inZoom[i] = true
+			nIn++
+			zxlo, zxhi = min(zxlo, q.x-q.xlo), max(zxhi, q.x+q.xhi)
+			zylo, zyhi = min(zylo, q.y-q.ylo), max(zyhi, q.y+q.yhi)
+		}
+	}
+	if !math.IsNaN(yRef) {
+		zylo, zyhi = min(zylo, yRef), max(zyhi, yRef)
+	}
+	zoom := nIn >= 2 && nIn < len(pts) && zxhi-zxlo > 0 && zxhi-zxlo < (xhi-xlo)/4
+
+	title := "Utility cost against forgetting"
+	if zoom {
+		title = "(a) All methods"
+	}
+	p := newPlot(title, "test accuracy − retrain (fraction)", yAxis)
 	if xhi-xlo <= 0 {
 		xlo, xhi = xlo-0.005, xhi+0.005
 	}
 	xpad := (xhi - xlo) * 0.08
 	p.X.Min, p.X.Max = xlo-xpad, xhi+xpad
-	headroom(p, ylo, yhi, 0)
+	yRange(p, ylo, yhi)
 	p.Add(plotter.NewGrid())
+	var pz *plot.Plot
+	if zoom {
+		pz = newPlot("(b) Near retraining, enlarged", "test accuracy − retrain (fraction)", yAxis)
+		xpad := (zxhi - zxlo) * 0.08
+		pz.X.Min, pz.X.Max = zxlo-xpad, zxhi+xpad
+		yRange(pz, zylo, zyhi)
+		pz.Add(plotter.NewGrid())
+		box, err := plotter.NewLine(plotter.XYs{{X: pz.X.Min, Y: pz.Y.Min}, {X: pz.X.Max, Y: pz.Y.Min}, {X: pz.X.Max, Y: pz.Y.Max}, {X: pz.X.Min, Y: pz.Y.Max}, {X: pz.X.Min, Y: pz.Y.Min}})
+		if err != nil {
+			return Figure{}, fmt.Errorf("report: %w", err)
+		}
+		box.Color, box.Width, box.Dashes = colGrey, 0.8, []vg.Length{1, 2}
+		p.Add(box)
+	}
 
-	leg := plot.NewLegend()
-	leg.TextStyle = p.Legend.TextStyle
-	leg.ThumbnailWidth, leg.Padding = p.Legend.ThumbnailWidth, 2
-	leg.Top, leg.Left = true, true
-	var legend []string
+	var key []keyEntry
 	series := 0
 	if !math.IsNaN(yRef) {
 		ref := hline(p, yRef, colBlack, 4, 2)
 		p.Add(ref)
+		if pz != nil {
+			pz.Add(hline(pz, yRef, colBlack, 4, 2))
+		}
 		name := "retraining's value"
 		if v.ulira && (v.ref == nil || !hasULiRA(v.ref)) {
 			name = "perfect unlearner (0.5)"
 		}
-		leg.Add(name, ref)
-		legend = append(legend, name)
+		key = append(key, lineEntry(name, ref))
 		series++
 	}
 	perMethod := len(pts) <= maxLegendMethods
 	variants := map[results.Family]int{}
 	grouped := map[string]bool{}
-	for _, q := range pts {
+	for i, q := range pts {
 		variant := 0
 		if q.mv.known && q.mv.role == results.RoleMethod {
 			variant = variants[q.mv.id.Family]
@@ -709,28 +812,37 @@ func (a *analysis) paretoFigure() (Figure, error) {
 		}
 		col, glyph := methodStyle(q.mv, variant)
 		xy := plotter.XYs{{X: q.x, Y: q.y}}
-		xb, err := plotter.NewXErrorBars(struct {
-			plotter.XYs
-			plotter.XErrors
-		}{xy, plotter.XErrors{{Low: q.xlo, High: q.xhi}}})
-		if err != nil {
-			return Figure{}, fmt.Errorf("report: %w", err)
+		var sc *plotter.Scatter
+		for _, pl := range []*plot.Plot{p, pz} {
+			if pl == nil || (pl == pz && !inZoom[i]) {
+				continue
+			}
+			xb, err := plotter.NewXErrorBars(struct {
+				plotter.XYs
+				plotter.XErrors
+			}{xy, plotter.XErrors{{Low: q.xlo, High: q.xhi}}})
+			if err != nil {
+				return Figure{}, fmt.Errorf("report: %w", err)
+			}
+			yb, err := plotter.NewYErrorBars(struct {
+				plotter.XYs
+				plotter.YErrors
+			}{xy, plotter.YErrors{{Low: q.ylo, High: q.yhi}}})
+			if err != nil {
+				return Figure{}, fmt.Errorf("report: %w", err)
+			}
+			xb.Color, xb.Width, xb.CapWidth = col, 0.7, 3
+			yb.Color, yb.Width, yb.CapWidth = col, 0.7, 3
+			m, err := plotter.NewScatter(xy)
+			if err != nil {
+				return Figure{}, fmt.Errorf("report: %w", err)
+			}
+			m.GlyphStyle = draw.GlyphStyle{Color: col, Radius: 3.2, Shape: glyph}
+			pl.Add(xb, yb, m)
+			if sc == nil {
+				sc = m
+			}
 		}
-		yb, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{xy, plotter.YErrors{{Low: q.ylo, High: q.yhi}}})
-		if err != nil {
-			return Figure{}, fmt.Errorf("report: %w", err)
-		}
-		xb.Color, xb.Width, xb.CapWidth = col, 0.7, 3
-		yb.Color, yb.Width, yb.CapWidth = col, 0.7, 3
-		sc, err := plotter.NewScatter(xy)
-		if err != nil {
-			return Figure{}, fmt.Errorf("report: %w", err)
-		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: 3.2, Shape: glyph}
-		p.Add(xb, yb, sc)
 		name := q.mv.plain()
 		if !perMethod {
 			name = styleGroup(q.mv)
@@ -739,11 +851,23 @@ func (a *analysis) paretoFigure() (Figure, error) {
 			}
 			grouped[name] = true
 		}
-		leg.Add(name, sc)
-		legend = append(legend, name)
+		key = append(key, pointsEntry(name, nil, sc))
 		series++
 	}
-	svg, err := renderLegend(6.8, 4.2, p, leg, legend, "Figure 5: utility cost against forgetting for each deletion method")
+	// One panel: the key under its title; two: one key above both.
+	spec := figureSpec{
+		label: "Figure 5: utility cost against forgetting for each deletion method",
+		dataH: 3.2 * vg.Inch,
+		grid:  [][]*panelSpec{{{p: p, key: key}}},
+	}
+	panels := []panel{{title, keyNames(key), series}}
+	if pz != nil {
+		spec.dataH = 2.6 * vg.Inch
+		spec.grid = [][]*panelSpec{{{p: p}, {p: pz}}}
+		spec.key = key
+		panels = append(panels, panel{title: pz.Title.Text, series: nIn})
+	}
+	svg, err := spec.render()
 	if err != nil {
 		return Figure{}, err
 	}
@@ -767,54 +891,24 @@ func (a *analysis) paretoFigure() (Figure, error) {
 	if v.upper != nil {
 		caption += "The identity (purple square) is the full model without any deletion: the upper reference. "
 	}
+	if zoom {
+		caption += fmt.Sprintf("(b) enlarges the dotted box of (a), where %d of the %d methods crowd near retraining; it leaves the others out. ", nIn, len(pts))
+	}
 	if perMethod {
-		caption += "Colours group the families; the legend names each method."
+		caption += "Colours group the families, marker shapes tell their methods apart; the key names each method."
 	} else {
-		caption += "With this many methods the legend names the families only; the tables give each method."
+		caption += "With this many methods the key names the families only; the tables give each method."
 	}
 	if !v.ulira && s.Shadows > 0 {
 		caption += " U-LiRA is not drawn because not every method has it."
 	}
-	return Figure{Name: "fig-5-pareto.svg", Title: "Utility cost against forgetting for each deletion method", Caption: caption, SVG: svg, panels: []panel{{p.Title.Text, legend, series}}}, nil
+	return Figure{Name: "fig-5-pareto.svg", Title: "Utility cost against forgetting for each deletion method", Caption: caption, SVG: svg, panels: panels}, nil
 }
 
 // hasULiRA reports whether the method has a U-LiRA estimate.
 func hasULiRA(mv *methodView) bool {
 	_, _, _, ok := mv.uliraPoint()
 	return ok
-}
-
-// renderLegend draws plot p with the legend leg (entries names) in a
-// column to its right, on a canvas w inches wide and at least h high (more
-// when the legend needs it), and returns the cleaned-up SVG.
-func renderLegend(w, h float64, p *plot.Plot, leg plot.Legend, names []string, label string) (svg []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("report: drawing %q: %v", label, r)
-		}
-	}()
-	var width vg.Length
-	for _, n := range names {
-		width = max(width, leg.TextStyle.Width(" "+n))
-	}
-	// 15 % spare: a viewer without Liberation Sans falls back to a wider
-	// font (DejaVu Sans).
-	width = width*1.15 + leg.ThumbnailWidth + 12
-	width = min(width, vg.Length(w)*vg.Inch/2)
-	entry := leg.TextStyle.Rectangle(" ").Max.Y - leg.TextStyle.Rectangle(" ").Min.Y
-	need := vg.Length(len(names))*(entry+leg.Padding) + 24
-	height := max(vg.Length(h)*vg.Inch, need)
-	c := vgsvg.New(vg.Length(w)*vg.Inch, height)
-	dc := draw.New(c)
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
-	p.Draw(draw.Crop(dc, 4, -width-6, 4, -4))
-	leg.Draw(draw.Crop(dc, vg.Length(w)*vg.Inch-width, -4, 4, -10))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	return cleanSVG(buf.Bytes(), label), nil
 }
 
 // figureLabel is a method name as figure text: on one line, at most 32
@@ -835,32 +929,93 @@ func figureText(s string, n int) string {
 	return s
 }
 
-// boundedTicks are gonum's default ticks inside [lo, hi]: an accuracy axis
-// may extend past 1 to make room for the legend, but is not labelled there.
-type boundedTicks struct{ lo, hi float64 }
-
-func (b boundedTicks) Ticks(lo, hi float64) []plot.Tick {
-	var out []plot.Tick
-	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
-		if t.Value >= b.lo-1e-9 && t.Value <= b.hi+1e-9 {
-			out = append(out, t)
-		}
-	}
-	return out
+// niceTicks put major ticks at multiples of a round step (1, 2, 4 or 5 ×
+// 10^k), each labelled exactly (with as many decimals as the step needs, so
+// that no label is a rounded value), with unlabelled minor ticks between.
+// The step gives at least three labels (two if it must) and as near n as
+// it can (4 when n is 0), preferring 1, 2 and 5 to 4 and, on a tie, the larger step. Ticks
+// outside [lo, hi] are dropped (an axis may extend past a bound, an
+// accuracy past 1, for padding); integer keeps steps ≥ 1 (counts).
+type niceTicks struct {
+	lo, hi  float64
+	integer bool
+	n       int
 }
 
-// integerTicks are gonum's default ticks restricted to whole numbers and
-// labelled without decimals (counts).
-type integerTicks struct{}
+// anyTicks are niceTicks without bounds.
+var anyTicks = niceTicks{lo: math.Inf(-1), hi: math.Inf(1)}
 
-func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return nil
+	}
+	target := n.n
+	if target == 0 {
+		target = 4
+	}
+	// Multiples of step within [lo, hi] and the bounds.
+	within := func(step float64) (first, last float64) {
+		first = math.Ceil(max(lo, n.lo)/step - 1e-9)
+		last = math.Floor(min(hi, n.hi)/step + 1e-9)
+		return first, last
+	}
+	var step float64
+	minors := 5
+	e := math.Floor(math.Log10(hi - lo))
+	for need := 3; need >= 2 && step == 0; need-- { // two labels only if three cannot be
+		best := math.Inf(1)
+		for k := e - 2; k <= e+1; k++ {
+			for _, m := range []struct {
+				mult   float64
+				minors int
+			}{{1, 5}, {2, 4}, {4, 4}, {5, 5}} {
+				s := m.mult * math.Pow(10, k)
+				if n.integer && s < 1 {
+					continue
+				}
+				first, last := within(s)
+				count := int(last - first + 1)
+				if count < need {
+					continue
+				}
+				score := math.Abs(float64(count - target))
+				if m.mult == 4 {
+					score++
+				}
+				if score <= best {
+					best, step, minors = score, s, m.minors
+				}
+			}
+		}
+	}
+	if step == 0 { // the bounds leave too little of the axis: no ticks
+		return nil
+	}
+	if n.integer && step == 1 {
+		minors = 1
+	}
+	// Fixed decimals, or for very large or small values as many significant
+	// digits as the step needs (1e+06, 2.5e-07).
+	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	format := func(v float64) string { return strconv.FormatFloat(v, 'f', decimals, 64) }
+	if big := max(math.Abs(lo), math.Abs(hi)); big >= 1e6 || step < 1e-4 {
+		digits := int(math.Floor(math.Log10(big)+1e-9)-math.Floor(math.Log10(step)+1e-9)) + 1
+		digits = min(max(digits, 1), 17)
+		format = func(v float64) string { return strconv.FormatFloat(v, 'g', digits, 64) }
+	}
+	minor := step / float64(minors)
 	var out []plot.Tick
-	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
-		if t.Value != math.Trunc(t.Value) {
+	for k := math.Ceil(lo/minor - 1e-9); k*minor <= hi+minor*1e-9; k++ {
+		v := k * minor
+		if math.Abs(v) < minor*1e-9 {
+			v = 0
+		}
+		if v < n.lo-1e-9 || v > n.hi+1e-9 {
 			continue
 		}
-		if t.Label != "" {
-			t.Label = strconv.FormatFloat(t.Value, 'f', 0, 64)
+		t := plot.Tick{Value: v}
+		if int64(math.Round(k))%int64(minors) == 0 {
+			t.Label = strings.ReplaceAll(format(v), "-", "−")
 		}
 		out = append(out, t)
 	}
@@ -890,6 +1045,20 @@ func upperFirst(s string) string {
 // trimNum formats a weight with as few digits as it needs.
 func trimNum(x float64) string { return frac(x) }
 
+// median returns the median of xs (NaN for none); xs is not changed.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
 // minOf returns the minimum of xs[i] + sign·err[i] (err may be nil).
 func minOf(xs, err []float64, sign float64) float64 {
 	m := math.Inf(1)
@@ -914,52 +1083,6 @@ func maxOf(xs, err []float64, sign float64) float64 {
 	return m
 }
 
-// sequential returns colour i of n from a viridis-like ramp (dark blue to
-// yellow-green), so that order is visible without the legend.
-func sequential(i, n int) color.Color {
-	stops := []color.NRGBA{{0x44, 0x01, 0x54, 0xFF}, {0x3B, 0x52, 0x8B, 0xFF}, {0x21, 0x90, 0x8C, 0xFF}, {0x5D, 0xC8, 0x63, 0xFF}, {0xC8, 0xD8, 0x25, 0xFF}}
-	t := 0.0
-	if n > 1 {
-		t = float64(i) / float64(n-1)
-	}
-	t *= float64(len(stops) - 1)
-	k := min(int(t), len(stops)-2)
-	u := t - float64(k)
-	mix := func(a, b uint8) uint8 { return uint8(math.Round(float64(a) + u*(float64(b)-float64(a)))) }
-	s, e := stops[k], stops[k+1]
-	return color.NRGBA{mix(s.R, e.R), mix(s.G, e.G), mix(s.B, e.B), 0xFF}
-}
-
-// render draws a grid of plots (nil entries are left empty) on one SVG canvas
-// of w×h inches and returns the cleaned-up SVG.
-func render(w, h float64, grid [][]*plot.Plot, label string) (svg []byte, err error) {
-	defer func() {
-		// gonum/plot panics on some degenerate inputs; report them as errors.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("report: drawing %q: %v", label, r)
-		}
-	}()
-	c := vgsvg.New(vg.Length(w)*vg.Inch, vg.Length(h)*vg.Inch)
-	dc := draw.New(c)
-	// White background.
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
-	tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: 14, PadY: 12, PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 8}
-	canvases := plot.Align(grid, tiles, dc)
-	for i := range grid {
-		for j, p := range grid[i] {
-			if p != nil {
-				p.Draw(canvases[i][j])
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	return cleanSVG(buf.Bytes(), label), nil
-}
-
 // cleanSVG drops gonum's XML declaration and comment (not allowed, resp.
 // useless, inside HTML), names fallbacks for the font, and labels the root
 // element for assistive technology.
@@ -970,5 +1093,5 @@ func cleanSVG(b []byte, label string) []byte {
 	}
 	s = strings.ReplaceAll(s, "font-family:"+svgFontFamily+";", "font-family:"+cssFontFamily+";")
 	s = strings.Replace(s, "<svg ", `<svg role="img" aria-label="`+html.EscapeString(label)+`" `, 1)
-	return []byte(s)
+	return []byte(markKeySamples(s))
 }
