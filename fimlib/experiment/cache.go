@@ -15,6 +15,7 @@ package experiment
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
@@ -181,8 +182,9 @@ func cachePath(p Phase, key string) string {
 // file that cannot be used (another key, another version, unreadable) is
 // recomputed and replaced, never an error. Phases must come in order: the
 // data first, then PhaseTrain, PhaseFisher, PhasePrune, PhaseStudy (which
-// also needs Config.Study.Seeds > 0).
-func (s *Session) RunCached(p Phase) (CacheStatus, error) {
+// also needs Config.Study.Seeds > 0). Cancelling ctx stops a phase that
+// trains between two steps.
+func (s *Session) RunCached(ctx context.Context, p Phase) (CacheStatus, error) {
 	t0 := time.Now()
 	if err := s.cacheReady(p); err != nil {
 		return CacheStatus{Phase: p}, err
@@ -214,7 +216,7 @@ func (s *Session) RunCached(p Phase) (CacheStatus, error) {
 	if st.Reason != "" {
 		s.log("%s: not using %s: %s", p, st.File, st.Reason)
 	}
-	if err := s.runPhase(p); err != nil {
+	if err := s.runPhase(ctx, p); err != nil {
 		return st, err
 	}
 	if err := writeCacheFile(path, s.snapshot(p, key)); err != nil {
@@ -227,10 +229,10 @@ func (s *Session) RunCached(p Phase) (CacheStatus, error) {
 
 // RunCachedThrough runs or loads, in order, every phase up to and including
 // last. The data must be loaded.
-func (s *Session) RunCachedThrough(last Phase) ([]CacheStatus, error) {
+func (s *Session) RunCachedThrough(ctx context.Context, last Phase) ([]CacheStatus, error) {
 	var out []CacheStatus
 	for _, p := range Phases {
-		st, err := s.RunCached(p)
+		st, err := s.RunCached(ctx, p)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", p, err)
 		}
@@ -272,16 +274,16 @@ func (s *Session) cacheReady(p Phase) error {
 	return nil
 }
 
-func (s *Session) runPhase(p Phase) error {
+func (s *Session) runPhase(ctx context.Context, p Phase) error {
 	switch p {
 	case PhaseTrain:
-		return s.TrainModels()
+		return s.TrainModels(ctx)
 	case PhaseFisher:
-		return s.Fisher()
+		return s.Fisher(ctx)
 	case PhasePrune:
-		return s.PruneAll()
+		return s.PruneAll(ctx)
 	case PhaseStudy:
-		return s.Study()
+		return s.Study(ctx)
 	}
 	return fmt.Errorf("experiment: unknown phase %q", p)
 }

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -82,7 +83,7 @@ func runAll(t *testing.T, s *Session) map[Phase]bool {
 // loaded.
 func runThrough(t *testing.T, s *Session, last Phase) map[Phase]bool {
 	t.Helper()
-	sts, err := s.RunCachedThrough(last)
+	sts, err := s.RunCachedThrough(context.Background(), last)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +322,7 @@ func TestRunCachedStudy(t *testing.T) {
 	}
 
 	first := newCacheSession(t, cfg, d)
-	if _, err := first.RunCached(PhaseStudy); err == nil || !strings.Contains(err.Error(), "after the prune phase") {
+	if _, err := first.RunCached(context.Background(), PhaseStudy); err == nil || !strings.Contains(err.Error(), "after the prune phase") {
 		t.Errorf("study before the protocol's phases: err = %v", err)
 	}
 	if loaded := runThrough(t, first, PhaseStudy); loaded[PhaseStudy] {
@@ -383,7 +384,7 @@ func TestRunCachedStudy(t *testing.T) {
 
 	none := cfg
 	none.Study = StudyConfig{}
-	if _, err := newCacheSession(t, none, d).RunCachedThrough(PhaseStudy); err == nil || !strings.Contains(err.Error(), "Study.Seeds > 0") {
+	if _, err := newCacheSession(t, none, d).RunCachedThrough(context.Background(), PhaseStudy); err == nil || !strings.Contains(err.Error(), "Study.Seeds > 0") {
 		t.Errorf("study phase without a study: err = %v", err)
 	}
 }
@@ -395,17 +396,17 @@ func TestRunCachedBadFiles(t *testing.T) {
 	d := cacheTestData(t, &cfg)
 
 	s := newCacheSession(t, cfg, d)
-	if _, err := s.RunCached(PhaseFisher); err == nil || !strings.Contains(err.Error(), "run PhaseTrain first") {
+	if _, err := s.RunCached(context.Background(), PhaseFisher); err == nil || !strings.Contains(err.Error(), "run PhaseTrain first") {
 		t.Errorf("Fisher before training: err = %v", err)
 	}
-	if _, err := s.RunCached("nap"); err == nil {
+	if _, err := s.RunCached(context.Background(), "nap"); err == nil {
 		t.Error("unknown phase: no error")
 	}
-	if _, err := (&Session{cfg: cfg}).RunCached(PhaseTrain); err == nil || !strings.Contains(err.Error(), "no data") {
+	if _, err := (&Session{cfg: cfg}).RunCached(context.Background(), PhaseTrain); err == nil || !strings.Contains(err.Error(), "no data") {
 		t.Errorf("no data: err = %v", err)
 	}
 
-	st, err := s.RunCached(PhaseTrain)
+	st, err := s.RunCached(context.Background(), PhaseTrain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +415,7 @@ func TestRunCachedBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	again := newCacheSession(t, cfg, d)
-	st2, err := again.RunCached(PhaseTrain)
+	st2, err := again.RunCached(context.Background(), PhaseTrain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +423,7 @@ func TestRunCachedBadFiles(t *testing.T) {
 		t.Errorf("corrupt file: %+v", st2)
 	}
 	third := newCacheSession(t, cfg, d)
-	if st3, err := third.RunCached(PhaseTrain); err != nil || !st3.Loaded {
+	if st3, err := third.RunCached(context.Background(), PhaseTrain); err != nil || !st3.Loaded {
 		t.Errorf("after the rewrite: %+v, %v", st3, err)
 	}
 
@@ -435,7 +436,7 @@ func TestRunCachedBadFiles(t *testing.T) {
 	if err := writeCacheFile(path, cf); err != nil {
 		t.Fatal(err)
 	}
-	if st4, err := newCacheSession(t, cfg, d).RunCached(PhaseTrain); err != nil || st4.Loaded || st4.Reason == "" {
+	if st4, err := newCacheSession(t, cfg, d).RunCached(context.Background(), PhaseTrain); err != nil || st4.Loaded || st4.Reason == "" {
 		t.Errorf("foreign key: %+v, %v", st4, err)
 	}
 

@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "8f4aac021db75fcd6b2be06ce979b4d957bc211bde5029a1a62e7937930b5c54"
+const cacheSourceHash = "42d77bffe5444c71f7730486e9ce78817866923f06bf5ac661efb24685fa7a67"

@@ -145,8 +145,12 @@ func exp(vs []float64) []float64 {
 	return out
 }
 
-// Fisher computes the deletion set's Fisher scores under the full model.
-func (s *Session) Fisher() error {
+// Fisher computes the deletion set's Fisher scores under the full model. It
+// takes no time worth cancelling: ctx is for the phases' common signature.
+func (s *Session) Fisher(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	t0 := time.Now()
 	store, err := mlp.NewStore(s.full.params, 0)
 	if err != nil {
@@ -178,8 +182,9 @@ func (s *Session) Fisher() error {
 }
 
 // PruneAll prunes, fine-tunes and evaluates every fraction (cfg.Parallel at
-// a time), then selects the best.
-func (s *Session) PruneAll() error {
+// a time), then selects the best. Cancelling ctx stops fine-tuning between
+// two steps.
+func (s *Session) PruneAll(ctx context.Context) error {
 	t0 := time.Now()
 	pruned := make([]results.Pruned, len(s.cfg.Fractions))
 	tasks := make([]func(context.Context) error, len(s.cfg.Fractions))
@@ -191,7 +196,7 @@ func (s *Session) PruneAll() error {
 			return nil
 		}
 	}
-	if err := parallel(s.ctx, s.cfg.Parallel, tasks...); err != nil {
+	if err := parallel(ctx, s.cfg.Parallel, tasks...); err != nil {
 		return err
 	}
 	s.res.Models.Pruned = pruned

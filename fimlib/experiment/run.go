@@ -40,11 +40,12 @@ type Data struct {
 
 // Session holds the state shared by the phases of one experiment. [Run] runs
 // them all; a notebook can run them one at a time (LoadData or UseData, then
-// TrainModels, Fisher, PruneAll, Write) and inspect the state in between.
-// A Session is not safe for concurrent use by several goroutines.
+// TrainModels, Fisher, PruneAll, Study, Write, or RunCached for each) and
+// inspect the state in between. The phases that train take a context:
+// cancelling it stops training between two steps. A Session is not safe for
+// concurrent use by several goroutines.
 type Session struct {
 	cfg     Config
-	ctx     context.Context // stops training between steps; set by Run
 	start   time.Time
 	backend compute.Backend
 	d       *Data
@@ -80,7 +81,7 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	// Results list the fractions in ascending order, whatever order they were given in.
 	cfg.Fractions = slices.Sorted(slices.Values(cfg.Fractions))
-	s := &Session{cfg: cfg, ctx: context.Background(), start: time.Now(),
+	s := &Session{cfg: cfg, start: time.Now(),
 		pruned: map[string][]mlp.Tensor{}, progress: train.NewProgress(cfg.Log), lock: lock, ownLock: ownLock}
 	// One lock for all output: log lines and epoch lines go through progress.
 	s.log = s.progress.Printf
@@ -122,7 +123,6 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 		return nil, err
 	}
 	defer s.Close()
-	s.ctx = ctx
 	return s.res, s.runPhases(ctx, s.LoadData)
 }
 
@@ -134,7 +134,6 @@ func RunWithData(ctx context.Context, cfg Config, d *Data) (*results.Results, er
 		return nil, err
 	}
 	defer s.Close()
-	s.ctx = ctx
 	return s.res, s.runPhases(ctx, func() error { return s.UseData(d) })
 }
 
@@ -144,10 +143,10 @@ func (s *Session) runPhases(ctx context.Context, load func() error) error {
 		fn   func() error
 	}{
 		{"load data", load},
-		{"train full and retrain", s.phase(PhaseTrain, s.TrainModels)},
-		{"fisher", s.phase(PhaseFisher, s.Fisher)},
-		{"prune + fine-tune", s.phase(PhasePrune, s.PruneAll)},
-		{"study", s.phase(PhaseStudy, s.Study)},
+		{"train full and retrain", s.phase(ctx, PhaseTrain, s.TrainModels)},
+		{"fisher", s.phase(ctx, PhaseFisher, s.Fisher)},
+		{"prune + fine-tune", s.phase(ctx, PhasePrune, s.PruneAll)},
+		{"study", s.phase(ctx, PhaseStudy, s.Study)},
 		{"write", s.Write},
 	}
 	for _, p := range phases {
@@ -162,14 +161,14 @@ func (s *Session) runPhases(ctx context.Context, load func() error) error {
 	return nil
 }
 
-// phase returns fn, or with Config.Cache the cached run of phase p (the
-// study phase only when the study is on).
-func (s *Session) phase(p Phase, fn func() error) func() error {
+// phase returns fn on ctx, or with Config.Cache the cached run of phase p
+// (the study phase only when the study is on).
+func (s *Session) phase(ctx context.Context, p Phase, fn func(context.Context) error) func() error {
 	if !s.cfg.Cache || (p == PhaseStudy && s.cfg.Study.Seeds == 0) {
-		return fn
+		return func() error { return fn(ctx) }
 	}
 	return func() error {
-		_, err := s.RunCached(p)
+		_, err := s.RunCached(ctx, p)
 		return err
 	}
 }
@@ -257,10 +256,11 @@ type trained struct {
 
 // TrainModels trains the full model on the training split and the retrained
 // (gold-standard) model on the retained rows, concurrently when cfg.Parallel > 1.
-func (s *Session) TrainModels() error {
+// Cancelling ctx stops training between two steps.
+func (s *Session) TrainModels(ctx context.Context) error {
 	t0 := time.Now()
 	var full, retrain trained
-	err := parallel(s.ctx, s.cfg.Parallel,
+	err := parallel(ctx, s.cfg.Parallel,
 		func(ctx context.Context) (err error) {
 			full, err = s.trainFromScratch(ctx, "full", s.d.Train)
 			return err

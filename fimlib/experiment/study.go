@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/fimprune/fimprune/fimlib/study"
@@ -54,7 +55,8 @@ func (c StudyConfig) validate() []error {
 
 // Study runs the multi-seed comparison of deletion methods on the session's
 // data and adds it to the results. It does nothing when cfg.Study.Seeds is 0.
-func (s *Session) Study() error {
+// Cancelling ctx stops training between two steps.
+func (s *Session) Study(ctx context.Context) error {
 	c := s.cfg.Study
 	if c.Seeds == 0 {
 		return nil
@@ -63,7 +65,7 @@ func (s *Session) Study() error {
 	for i := range seeds {
 		seeds[i] = s.cfg.Seed + uint64(i)
 	}
-	st, err := study.Run(s.ctx, s.backend, study.Data{Train: s.d.Train, Val: s.d.Val, Test: s.d.Test, SplitSeed: s.cfg.SplitSeed}, study.Config{
+	st, err := study.Run(ctx, s.backend, study.Data{Train: s.d.Train, Val: s.d.Val, Test: s.d.Test, SplitSeed: s.cfg.SplitSeed}, study.Config{
 		Seeds: seeds, Fraction: c.Fraction, ForgetRows: len(s.d.DeletionRows), Shadows: c.Shadows, ULiRAModels: c.ULiRAModels,
 		Arch: s.cfg.Arch, Train: s.cfg.Train, FineTune: s.cfg.FineTune,
 		Progress: s.progress, Log: s.log,
