@@ -10,11 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/internal/testsupport"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -64,25 +64,7 @@ func golden(t *testing.T, name string, got []byte) {
 	if err := os.WriteFile(gotPath, got, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Errorf("%s differs from the golden file; wrote %s (diff them; run with -update if the change is intended)\n%s", path, gotPath, firstDiff(want, got))
-}
-
-// firstDiff shows the first differing line.
-func firstDiff(want, got []byte) string {
-	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return "line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n   got: " + gl
-		}
-	}
-	return ""
+	t.Errorf("%s differs from the golden file; wrote %s (diff them; run with -update if the change is intended)\n%s", path, gotPath, testsupport.FirstDiff(string(got), string(want)))
 }
 
 func TestGolden(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/verdict"
+	"github.com/fimprune/fimprune/internal/testsupport"
 )
 
 // add returns xs + d elementwise.
@@ -359,7 +360,7 @@ func TestStudyGolden(t *testing.T) {
 	nostudy := mustRender(t, res)
 	want := bytes.Replace(plain.Markdown, []byte(results.SchemaV1), []byte(results.Schema), 1)
 	if !bytes.Equal(nostudy.Markdown, want) {
-		t.Errorf("a v3 report without a study differs from the v1 report beyond the schema line:\n%s", firstDiff(want, nostudy.Markdown))
+		t.Errorf("a v3 report without a study differs from the v1 report beyond the schema line:\n%s", testsupport.FirstDiff(string(nostudy.Markdown), string(want)))
 	}
 }
 

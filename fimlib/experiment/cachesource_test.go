@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/fimprune/fimprune/internal/modroot"
 )
 
 // sourceHash hashes the non-test Go files of pkgs under root as token
@@ -73,12 +75,9 @@ func sourceHash(t *testing.T, root string, pkgs []string) string {
 // cases set cacheSourceHash to the value this test prints. Comments and
 // formatting do not count.
 func TestCacheVersionTracksSource(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root not found at %s: %v", root, err)
 	}
 	got := sourceHash(t, root, cacheSourcePackages)
 	if got != cacheSourceHash {

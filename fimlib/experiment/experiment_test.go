@@ -16,6 +16,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/train"
+	"github.com/fimprune/fimprune/internal/testsupport"
 )
 
 // quick is the seed protocol with few epochs, for tests.
@@ -129,7 +130,7 @@ func TestRunOnAdult(t *testing.T) {
 		t.Fatal(err)
 	}
 	if a, b := withoutTimes(t, res), withoutTimes(t, again); a != b {
-		t.Errorf("two runs with seed %d differ:\n%s", cfg.Seed, firstDiff(a, b))
+		t.Errorf("two runs with seed %d differ:\n%s", cfg.Seed, testsupport.FirstDiff(b, a))
 	}
 }
 
@@ -178,16 +179,6 @@ func withoutTimes(t *testing.T, r *results.Results) string {
 		t.Fatal(err)
 	}
 	return string(data)
-}
-
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := range min(len(al), len(bl)) {
-		if al[i] != bl[i] {
-			return "line " + al[i] + "\nvs   " + bl[i]
-		}
-	}
-	return "lengths differ"
 }
 
 func TestConfigValidate(t *testing.T) {

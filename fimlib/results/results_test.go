@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/internal/testsupport"
 )
 
 // Test files. golden is hand-made, small and complete (schema v3: every
@@ -59,17 +60,6 @@ func readResults(t *testing.T, path string) *results.Results {
 	return r
 }
 
-// firstDiff describes the first line where got and want differ.
-func firstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := range min(len(g), len(w)) {
-		if g[i] != w[i] {
-			return fmt.Sprintf("line %d:\n got  %s\n want %s", i+1, g[i], w[i])
-		}
-	}
-	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
-}
-
 // TestRoundTrip checks that Decode then Marshal reproduces each file byte for
 // byte: every field of the file is known to the types, none is lost, and
 // the writer's formatting is the one checked in.
@@ -86,7 +76,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("Decode→Marshal differs from %s at %s", path, firstDiff(got, want))
+				t.Errorf("Decode→Marshal differs from %s at %s", path, testsupport.FirstDiff(string(got), string(want)))
 			}
 		})
 	}
@@ -778,7 +768,7 @@ func TestWriteRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := readFile(t, path); !bytes.Equal(got, readFile(t, goldenResults)) {
-		t.Errorf("Write output differs from the golden file at %s", firstDiff(got, readFile(t, goldenResults)))
+		t.Errorf("Write output differs from the golden file at %s", testsupport.FirstDiff(string(got), string(readFile(t, goldenResults))))
 	}
 	got := readResults(t, path)
 	if !reflect.DeepEqual(got, want) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/internal/testsupport"
 )
 
 // TestSeedSummaryFiles checks SeedSummary against the summary files written
@@ -28,7 +29,7 @@ func TestSeedSummaryFiles(t *testing.T) {
 			}
 			want := readFile(t, tc.summary)
 			if !bytes.Equal(got, want) {
-				t.Errorf("SeedSummary differs from %s at %s", tc.summary, firstDiff(got, want))
+				t.Errorf("SeedSummary differs from %s at %s", tc.summary, testsupport.FirstDiff(string(got), string(want)))
 			}
 			// The file holds exactly the fields of Summary.
 			dec := json.NewDecoder(bytes.NewReader(want))

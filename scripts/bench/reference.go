@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/fimprune/fimprune/internal/modroot"
 )
 
 // DefaultPython is Debian's interpreter, where `apt-get install python3-torch`
@@ -196,22 +197,13 @@ func runReference(ctx context.Context, r referenceRun, log io.Writer) (*Referenc
 // findScript resolves ReferenceScript against the module root above the
 // working directory (go run and go test run in the module).
 func findScript() (string, error) {
-	dir, err := os.Getwd()
+	root, err := modroot.Find()
 	if err != nil {
+		return "", fmt.Errorf("%w: pass -reference-script", err)
+	}
+	p := filepath.Join(root, ReferenceScript)
+	if _, err := os.Stat(p); err != nil {
 		return "", err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, ReferenceScript)
-			if _, err := os.Stat(p); err != nil {
-				return "", err
-			}
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory: pass -reference-script")
-		}
-		dir = parent
-	}
+	return p, nil
 }

@@ -46,6 +46,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fimprune/fimprune/internal/modroot"
 	"github.com/fimprune/fimprune/scripts/internal/cli"
 )
 
@@ -106,7 +107,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	root, err := moduleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return err
 	}
@@ -345,24 +346,6 @@ func machinePaths(root string, o options) []string {
 		paths = append(paths, dir)
 	}
 	return paths
-}
-
-// moduleRoot walks up from the working directory to the directory holding go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in the working directory or above it: run from inside the repository")
-		}
-		dir = parent
-	}
 }
 
 // exitStatus matches what GoNB prints on stderr when a shell line fails.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fimprune/fimprune/internal/modroot"
 	"github.com/fimprune/fimprune/scripts/internal/cli"
 
 	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
@@ -19,7 +20,7 @@ import (
 // notebookPath is the notebook the tests check.
 func notebookPath(t *testing.T) string {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fimprune/fimprune/fimlib/adult"
+	"github.com/fimprune/fimprune/internal/modroot"
 )
 
 // Dir returns a directory holding adult.data and adult.test: $FIMPRUNE_DATA,
@@ -23,7 +24,7 @@ func Dir(t testing.TB) string {
 		return dir
 	}
 	var candidates []string
-	if root, ok := moduleRoot(); ok {
+	if root, err := modroot.Find(); err == nil {
 		candidates = append(candidates, filepath.Join(root, "..", "shared", "data", "adult"))
 	}
 	if cache, err := os.UserCacheDir(); err == nil {
@@ -49,25 +50,6 @@ func hasFiles(dir string) bool {
 		}
 	}
 	return true
-}
-
-// moduleRoot walks up from the working directory (a test's package
-// directory) to the directory holding go.mod.
-func moduleRoot() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }
 
 // WriteSynthetic writes rows in adult.data's format to path: random but
