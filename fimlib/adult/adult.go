@@ -16,8 +16,8 @@ const (
 	NamesFile = "adult.names"
 )
 
-// Pinned SHA-256 sums of the original UCI files (the same bytes as
-// shared/data/adult/SHA256SUMS and the files inside the UCI zip).
+// Pinned SHA-256 sums of the original UCI files (the files inside the UCI
+// zip, https://archive.ics.uci.edu/static/public/2/adult.zip).
 const (
 	SHA256Data = "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d"
 	SHA256Test = "a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05"
