@@ -76,6 +76,10 @@ type Dataset struct {
 	Y        []int32           // labels, 0 (<=50K) or 1 (>50K)
 	SHA256   map[string]string // DataFile, TestFile → hex sum of the bytes read
 	Dir      string            // directory of the data file
+	// Origin[i] is row i's stable id (file and line of the original UCI
+	// files, see [RowID]), in [RowID.Compare] order; [LoadFiles] fills it.
+	// A Dataset built by hand may leave it nil.
+	Origin []RowID
 }
 
 // Rows returns the number of rows.
@@ -129,6 +133,9 @@ func LoadFiles(dataPath, testPath string, opts Options) (*Dataset, error) {
 		rows, err := parse(in.path, in.body)
 		if err != nil {
 			return nil, err
+		}
+		for i := range rows {
+			rows[i].origin.File = in.role
 		}
 		raw = append(raw, rows...)
 	}

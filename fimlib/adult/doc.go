@@ -14,13 +14,19 @@
 //   - [FitScaler] and [Scaler.Apply] standardise features.
 //   - [ParseDeletionSpec], [DeletionSpec.Select] and [Retained] choose the
 //     rows to forget and the rows kept.
+//   - [RowID], [ParseRowID], [Dataset.RowID] and [Dataset.Index]: the stable
+//     id of a row (file and line of the original files).
 //
 // # Conventions
 //
 // A row id is an index into the cleaned [Dataset] (0-based; the adult.data
 // rows first, then adult.test, each in file order). [Splits], deletion sets
 // and retained sets are slices of row ids. Matrices are row-major []float32;
-// [Dataset.X] is unscaled.
+// [Dataset.X] is unscaled. An index depends on which rows cleaning drops; the
+// stable name of a row, for records that outlive a run (model cards), is its
+// [RowID]: "adult.data:LINE" or "adult.test:LINE", the 1-based line of the
+// original file (adult.test's header is its line 1). [Dataset.RowID] and
+// [Dataset.Index] convert between the two.
 //
 // Cleaning follows the seed protocol (docs/protocol.md, "Data"):
 // adult.data and adult.test are concatenated (48,842 rows), every row with a

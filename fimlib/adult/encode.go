@@ -41,6 +41,7 @@ func encode(rows []rawRow) *Dataset {
 		Features: features,
 		X:        make([]float32, len(rows)*f),
 		Y:        make([]int32, len(rows)),
+		Origin:   make([]RowID, len(rows)),
 	}
 	for i := range rows {
 		x := d.X[i*f : (i+1)*f]
@@ -53,6 +54,7 @@ func encode(rows []rawRow) *Dataset {
 			}
 		}
 		d.Y[i] = rows[i].label
+		d.Origin[i] = rows[i].origin
 	}
 	return d
 }

@@ -1,6 +1,7 @@
 package adult
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,13 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(rows) == 0 {
 			return
+		}
+		// Each row's line is a real line of the input, in increasing order.
+		lines := bytes.Count(b, []byte("\n")) + 1
+		for i, r := range rows {
+			if r.origin.Line < 1 || r.origin.Line > lines || (i > 0 && r.origin.Line <= rows[i-1].origin.Line) {
+				t.Fatalf("row %d on line %d (previous %v, %d lines)", i, r.origin.Line, rows[max(i-1, 0)].origin.Line, lines)
+			}
 		}
 		d := encode(rows)
 		if d.Rows() != len(rows) || len(d.X) != d.Rows()*len(d.Features) {

@@ -76,6 +76,9 @@ type rawRow struct {
 	num   [len(numericCols)]float64
 	cat   [len(categoricalCols)]string
 	label int32
+	// origin is where the row came from; parse fills Line (the line its
+	// record starts on, 1-based, every physical line counted), LoadFiles File.
+	origin RowID
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
@@ -136,6 +139,7 @@ func parse(path string, b []byte) ([]rawRow, error) {
 		}
 
 		var row rawRow
+		row.origin.Line, _ = r.FieldPos(0)
 		for k, c := range numericCols {
 			v, err := strconv.ParseFloat(rec[c], 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {

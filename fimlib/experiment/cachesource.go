@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "42d77bffe5444c71f7730486e9ce78817866923f06bf5ac661efb24685fa7a67"
+const cacheSourceHash = "b4cc91ca2033272b4ef759e558dc4b4a0a99f63d575dedfd24011d4412b60002"

@@ -2,8 +2,8 @@
 // records it: load Adult, train the full and the retrained (gold-standard)
 // models, compute the Fisher scores of the deletion set, prune each fraction,
 // fine-tune with the mask kept, attack every model, select the best fraction,
-// and write results.json, the seed's summary JSON and checkpoints into a run
-// directory.
+// and write results.json, the seed's summary JSON and checkpoints, each with
+// its model card (package modelcard), into a run directory.
 //
 // Entry points: [Default] (the seed's configuration), [Config.Validate] and
 // [Run]. Every random choice derives from Config.Seed (see [subSeed]), so one

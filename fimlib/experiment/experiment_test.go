@@ -1,11 +1,16 @@
 package experiment_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +19,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/backend"
 	"github.com/fimprune/fimprune/fimlib/experiment"
 	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/modelcard"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/train"
 	"github.com/fimprune/fimprune/internal/testsupport"
@@ -122,7 +128,15 @@ func TestRunOnAdult(t *testing.T) {
 		t.Errorf("reloaded full model: test accuracy %v, results say %v", acc, res.Models.Full.TestAccuracy)
 	}
 
-	// Same seed, one model at a time: identical apart from times and environment.
+	// Every checkpoint has a card that the data confirms.
+	set, err := adult.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards := checkCards(t, quick(dir, out), res, set)
+
+	// Same seed, one model at a time: identical apart from times and
+	// environment, and the same cards byte for byte.
 	cfg := quick(dir, t.TempDir())
 	cfg.Parallel = 1
 	again, err := experiment.Run(context.Background(), cfg)
@@ -131,6 +145,13 @@ func TestRunOnAdult(t *testing.T) {
 	}
 	if a, b := withoutTimes(t, res), withoutTimes(t, again); a != b {
 		t.Errorf("two runs with seed %d differ:\n%s", cfg.Seed, testsupport.FirstDiff(b, a))
+	}
+	for name := range cards {
+		a, errA := os.ReadFile(filepath.Join(out, experiment.CheckpointsDir, name, modelcard.File))
+		b, errB := os.ReadFile(filepath.Join(cfg.OutDir, experiment.CheckpointsDir, name, modelcard.File))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("card of %s differs between the two runs (%v, %v):\n%s", name, errA, errB, testsupport.FirstDiff(string(b), string(a)))
+		}
 	}
 }
 
@@ -262,4 +283,122 @@ func TestRunWithGeneratedData(t *testing.T) {
 	if st.Verdicts == nil || len(st.ForgetSets) != 2 {
 		t.Errorf("study: verdicts %v, %d forget sets; want verdicts and one forget set per seed", st.Verdicts != nil, len(st.ForgetSets))
 	}
+	checkCards(t, cfg, onDisk, set)
+}
+
+// TestCardsRefuseRowsTheSpecDoesNotGive: a card records how its rows were
+// formed, and Write checks that this gives the rows the models used. Data
+// whose record is wrong (here the deletion seed) makes Write refuse before
+// touching the run directory.
+func TestCardsRefuseRowsTheSpecDoesNotGive(t *testing.T) {
+	dir := t.TempDir()
+	dataPath, testPath := filepath.Join(dir, "a.data"), filepath.Join(dir, "a.test")
+	adulttest.WriteSynthetic(t, dataPath, 300, 1)
+	adulttest.WriteSynthetic(t, testPath, 100, 2)
+	set, err := adult.LoadFiles(dataPath, testPath, adult.Options{SkipChecksum: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := experiment.Default()
+	cfg.OutDir = filepath.Join(dir, "run")
+	cfg.Arch.Inputs = len(set.Features)
+	cfg.Fractions = []float64{0.2}
+	cfg.Deletion, cfg.NonMembers, cfg.Bootstrap = "random:10", 10, 20
+	cfg.Train.MaxEpochs, cfg.FineTune.MaxEpochs = 1, 1
+	d, err := experiment.Prepare(set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.DeletionSeed++
+	_, err = experiment.RunWithData(context.Background(), cfg, d)
+	var me *modelcard.RowsMismatchError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "refusing to write checkpoints") {
+		t.Fatalf("RunWithData = %v, want a refusal with a *modelcard.RowsMismatchError", err)
+	}
+	for _, name := range []string{experiment.ResultsFile, experiment.CheckpointsDir} {
+		if _, err := os.Stat(filepath.Join(cfg.OutDir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s written after the refusal (%v)", name, err)
+		}
+	}
+}
+
+// checkCards checks the model card beside every checkpoint of the run in
+// cfg.OutDir: it validates; its content hash is the hash of the parameters
+// reloaded from the checkpoint; its row sets, scaler and data sums are what
+// the data and the specs give (Card.VerifyData); the row counts are the
+// results'; and every pruned model names the full model's hash as its parent.
+func checkCards(t *testing.T, cfg experiment.Config, res *results.Results, set *adult.Dataset) map[string]*modelcard.Card {
+	t.Helper()
+	dir := filepath.Join(cfg.OutDir, experiment.CheckpointsDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards := map[string]*modelcard.Card{}
+	for _, e := range entries {
+		if !e.IsDir() {
+			t.Errorf("%s: not a checkpoint directory", e.Name())
+			continue
+		}
+		c, err := modelcard.Read(filepath.Join(dir, e.Name(), modelcard.File))
+		if err != nil {
+			t.Errorf("checkpoint %s: %v", e.Name(), err)
+			continue
+		}
+		cards[e.Name()] = c
+		if c.Name != e.Name() {
+			t.Errorf("checkpoint %s: card names %q", e.Name(), c.Name)
+		}
+		params, err := experiment.LoadCheckpoint(filepath.Join(dir, e.Name()), cfg.Arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := modelcard.ParamsHash(params); got != c.ParamsSHA256 {
+			t.Errorf("checkpoint %s: reloaded parameters hash to %s, the card says %s", e.Name(), got, c.ParamsSHA256)
+		}
+		for i, p := range params {
+			if i >= len(c.Model.Tensors) || c.Model.Tensors[i].Name != p.Name || !slices.Equal(c.Model.Tensors[i].Shape, p.Shape) {
+				t.Errorf("checkpoint %s: tensor %d is %s %v, the card lists %v", e.Name(), i, p.Name, p.Shape, c.Model.Tensors)
+			}
+		}
+		if err := c.VerifyData(set); err != nil {
+			t.Errorf("checkpoint %s: %v", e.Name(), err)
+		}
+		if c.Training.Seed != cfg.Seed || c.Data.SplitSeed != cfg.SplitSeed {
+			t.Errorf("checkpoint %s: seed %d, split seed %d; want %d, %d", e.Name(), c.Training.Seed, c.Data.SplitSeed, cfg.Seed, cfg.SplitSeed)
+		}
+	}
+	want := []string{"full", "retrain"}
+	for _, f := range cfg.Fractions {
+		want = append(want, experiment.PrunedName(f))
+	}
+	if got := slices.Sorted(maps.Keys(cards)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Fatalf("cards for %v, want one per checkpoint %v", got, want)
+	}
+	full, retrain := cards["full"], cards["retrain"]
+	if full.Parent != nil || full.Method != nil || retrain.Parent != nil || retrain.Method != nil {
+		t.Error("a model trained from scratch has a parent or a method")
+	}
+	if full.TrainedRows.Count != res.Dataset.Train || retrain.TrainedRows.Count != res.Dataset.Retained {
+		t.Errorf("trained rows: full %d, retrain %d; results say %d, %d",
+			full.TrainedRows.Count, retrain.TrainedRows.Count, res.Dataset.Train, res.Dataset.Retained)
+	}
+	deleted, err := set.RowIDs(res.Dataset.DeletionRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Models.Pruned {
+		c := cards[path.Base(p.Checkpoint)]
+		switch {
+		case c.Parent == nil || *c.Parent != full.ParamsSHA256:
+			t.Errorf("%s: parent %v, want the full model's hash %s", c.Name, c.Parent, full.ParamsSHA256)
+		case c.Method == nil || c.Method.ID.Family != results.FamilyFIM || c.Method.ID.Fraction != p.Fraction:
+			t.Errorf("%s: method %+v, want fim-prune at %g", c.Name, c.Method, p.Fraction)
+		case c.Method.Forget.SHA256 != modelcard.RowIDsHash(deleted) || c.Method.Forget.Count != res.Dataset.Deletion:
+			t.Errorf("%s: forget rows %+v are not results.json's deletion rows", c.Name, c.Method.Forget)
+		case !reflect.DeepEqual(c.TrainedRows, retrain.TrainedRows):
+			t.Errorf("%s: trained rows %+v, want the retrained model's %+v", c.Name, c.TrainedRows, retrain.TrainedRows)
+		}
+	}
+	return cards
 }

@@ -34,6 +34,14 @@ type Data struct {
 	// dataset: the rows forgotten, the training rows kept, and the test rows
 	// used as the attack's non-members.
 	DeletionRows, RetainedRows, NonMemberRows []int
+	// SplitSeed, DeletionSpec and DeletionSeed are how Splits and
+	// DeletionRows were drawn (adult.Split, adult.DeletionSpec.Select), and
+	// Scaler the scaler fit on the training split: what the model cards
+	// record.
+	SplitSeed    int64
+	DeletionSpec string
+	DeletionSeed int64
+	Scaler       adult.Scaler
 
 	Train, Retained, Val, Test, Deletion, NonMembers train.Data
 }
@@ -203,7 +211,8 @@ func Prepare(set *adult.Dataset, cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, configError{err}
 	}
-	deleted, err := spec.Select(splits.Train, int64(subSeed(cfg.Seed, "deletion")))
+	deletionSeed := int64(subSeed(cfg.Seed, "deletion"))
+	deleted, err := spec.Select(splits.Train, deletionSeed)
 	if err != nil {
 		return nil, configError{err}
 	}
@@ -225,6 +234,7 @@ func Prepare(set *adult.Dataset, cfg Config) (*Data, error) {
 	}
 	return &Data{
 		Set: set, Splits: splits, DeletionRows: deleted, RetainedRows: retained, NonMemberRows: nonMembers,
+		SplitSeed: cfg.SplitSeed, DeletionSpec: cfg.Deletion, DeletionSeed: deletionSeed, Scaler: scaler,
 		Train: rows(splits.Train), Retained: rows(retained), Val: rows(splits.Val),
 		Test: rows(splits.Test), Deletion: rows(deleted), NonMembers: rows(nonMembers),
 	}, nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/modelcard"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/selection"
 	"github.com/fimprune/fimprune/fimlib/train"
@@ -18,9 +19,10 @@ import (
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 )
 
-// Write stores results.json, the seed's summary and the checkpoints in
-// cfg.OutDir. Everything that can fail without touching the disk (the
-// results' validation, the summary) is done first, so an invalid result
+// Write stores results.json, the seed's summary and the checkpoints, each
+// with its model card (card.json, package modelcard), in cfg.OutDir.
+// Everything that can fail without touching the disk (the results'
+// validation, the summary, the cards) is done first, so an invalid result
 // leaves the run directory as it was.
 func (s *Session) Write() error {
 	t0 := time.Now()
@@ -48,6 +50,12 @@ func (s *Session) Write() error {
 	if err != nil {
 		return err
 	}
+	cards := map[string]*modelcard.Card{}
+	if len(sets) > 0 {
+		if cards, err = s.cards(sets); err != nil {
+			return fmt.Errorf("refusing to write checkpoints: %w", err)
+		}
+	}
 
 	if err := os.MkdirAll(s.cfg.OutDir, 0o755); err != nil {
 		return err
@@ -57,7 +65,7 @@ func (s *Session) Write() error {
 	}
 	keep := map[string]bool{}
 	for name, params := range sets {
-		if err := saveCheckpoint(s.cfg.OutDir, name, params); err != nil {
+		if err := saveCheckpoint(s.cfg.OutDir, name, params, cards[name]); err != nil {
 			return err
 		}
 		keep[name] = true
@@ -74,9 +82,11 @@ func (s *Session) Write() error {
 }
 
 // saveCheckpoint writes params as a gomlx checkpoint in
-// OutDir/checkpoints/name, replacing an earlier one only once the new one is
-// complete (it is written to a temporary directory and renamed).
-func saveCheckpoint(outDir, name string, params []mlp.Tensor) error {
+// OutDir/checkpoints/name, with card (if not nil) as its card.json,
+// replacing an earlier one only once the new one is complete (both are
+// written to a temporary directory, which is then renamed, so a checkpoint
+// and its card appear together).
+func saveCheckpoint(outDir, name string, params []mlp.Tensor, card *modelcard.Card) error {
 	parent := filepath.Join(outDir, CheckpointsDir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
@@ -97,6 +107,11 @@ func saveCheckpoint(outDir, name string, params []mlp.Tensor) error {
 	}
 	if err := h.Save(); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	if card != nil {
+		if err := modelcard.Write(filepath.Join(tmp, modelcard.File), card); err != nil {
+			return fmt.Errorf("checkpoint %s: %w", name, err)
+		}
 	}
 	// gomlx writes its files without fsync: make them durable before the
 	// directory becomes the checkpoint.

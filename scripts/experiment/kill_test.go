@@ -20,6 +20,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
 	"github.com/fimprune/fimprune/fimlib/experiment"
 	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/modelcard"
 	"github.com/fimprune/fimprune/fimlib/results"
 )
 
@@ -188,8 +189,17 @@ func checkOutputs(t *testing.T, out string) {
 		if strings.HasPrefix(filepath.Base(dir), ".") || strings.HasSuffix(dir, ".old") {
 			continue // the writer's own temporaries, never read as checkpoints
 		}
-		if _, err := experiment.LoadCheckpoint(dir, mlp.Seed); err != nil {
+		params, err := experiment.LoadCheckpoint(dir, mlp.Seed)
+		if err != nil {
 			t.Errorf("checkpoint %s: %v", dir, err)
+			continue
+		}
+		// A checkpoint and its card appear together, and match.
+		card, err := modelcard.Read(filepath.Join(dir, modelcard.File))
+		if err != nil {
+			t.Errorf("checkpoint %s: %v", dir, err)
+		} else if modelcard.ParamsHash(params) != card.ParamsSHA256 {
+			t.Errorf("checkpoint %s: its parameters are not the ones its card names", dir)
 		}
 	}
 }

@@ -1,0 +1,456 @@
+package modelcard
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/fimprune/fimprune/fimlib/adult"
+	"github.com/fimprune/fimprune/fimlib/results"
+)
+
+// Limits Validate puts on sizes, far above a real card's (96 features, 6
+// tensors, 2 hidden layers, 45,222 rows), so that they only refuse cards
+// that are corrupt or made to exhaust a reader.
+const (
+	MaxFeatures    = 10_000
+	MaxTensors     = 1000
+	MaxHidden      = 1000
+	MaxRank        = 32
+	MaxChecksums   = 100
+	MaxStringBytes = 10_000
+	MaxRows        = 1_000_000_000
+	MaxParams      = 1 << 40
+)
+
+// Fisher kinds Method.Fisher may name.
+const (
+	FisherEmpirical = "empirical"
+	FisherTrue      = "true"
+)
+
+// Validate reports the first field of c that is not a well-formed card, as a
+// [*FieldError] naming its JSON path (or a [*SchemaError] for another
+// schema). It checks each field on its own (hashes are 64 lower-case hex
+// digits, counts and sizes are positive and within the Max* limits, floats
+// are finite, strings are valid UTF-8, names are non-empty and distinct) and
+// the fields against each other:
+//
+//   - Parent and Method are both set (an unlearned model) or both nil, and
+//     Training.InitSeed is set exactly for a model trained from scratch;
+//   - ValidationRows is set exactly when Training.Recipe.Patience > 0;
+//   - the tensors' sizes add up to Model.Params, which is the architecture's
+//     parameter count; Model.Inputs, the scaler's lengths and the feature
+//     names agree;
+//   - the splits add up to Data.Rows; every row set's split seed is
+//     Data.SplitSeed, its count at most its split's size (equal for a whole
+//     split), its deletion spec parses; the forget rows keep the deleted
+//     rows, every other set keeps the whole split or the retained rows.
+//
+// It does not look at the data: [Card.VerifyData] does.
+func (c *Card) Validate() error {
+	if c == nil {
+		return &FieldError{Path: "", Problem: "nil card"}
+	}
+	if c.Schema != Schema {
+		return &SchemaError{Got: c.Schema}
+	}
+	v := &validator{}
+	v.str("name", c.Name, true)
+	v.hash("params_sha256", c.ParamsSHA256)
+	switch {
+	case (c.Parent == nil) != (c.Method == nil):
+		v.fail("parent_params_sha256", "set without method or method without it; want both (an unlearned model) or neither")
+	case c.Parent != nil:
+		v.hash("parent_params_sha256", *c.Parent)
+		if *c.Parent == c.ParamsSHA256 {
+			v.fail("parent_params_sha256", "the card's own params_sha256: a model is not its own parent")
+		}
+		v.method(c)
+	}
+	v.model(c)
+	v.data(c)
+	v.scaler(c)
+	v.training(c)
+	v.rowSet(c, "trained_rows", c.TrainedRows, false)
+	if (c.ValidationRows != nil) != (c.Training.Recipe.Patience > 0) {
+		v.fail("validation_rows", "present=%v with training.recipe.patience %d; want validation rows exactly when patience > 0",
+			c.ValidationRows != nil, c.Training.Recipe.Patience)
+	}
+	if c.ValidationRows != nil {
+		v.rowSet(c, "validation_rows", *c.ValidationRows, false)
+	}
+	b := c.Build
+	v.str("build.go_version", b.GoVersion, false)
+	v.str("build.gomlx_version", b.GomlxVersion, false)
+	v.str("build.backend", b.Backend, false)
+	v.str("build.goexperiment", b.GOEXPERIMENT, false)
+	v.str("build.goos", b.GOOS, false)
+	v.str("build.goarch", b.GOARCH, false)
+	return v.err
+}
+
+// validator records the first problem found.
+type validator struct{ err error }
+
+func (v *validator) fail(path, format string, args ...any) {
+	if v.err == nil {
+		v.err = &FieldError{Path: path, Problem: fmt.Sprintf(format, args...)}
+	}
+}
+
+func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+func (v *validator) str(path, s string, required bool) {
+	switch {
+	case required && s == "":
+		v.fail(path, "empty")
+	case len(s) > MaxStringBytes:
+		v.fail(path, "%d bytes, want at most %d", len(s), MaxStringBytes)
+	case !utf8.ValidString(s):
+		v.fail(path, "not valid UTF-8")
+	}
+}
+
+func (v *validator) hash(path, s string) {
+	if !isHash(s) {
+		v.fail(path, "%q, want a SHA-256 as 64 lower-case hex digits", truncate(s))
+	}
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+func (v *validator) count(path string, n, lo, hi int) {
+	if n < lo || n > hi {
+		v.fail(path, "%d, want an integer in [%d, %d]", n, lo, hi)
+	}
+}
+
+func (v *validator) method(c *Card) {
+	m := c.Method
+	id := m.ID
+	if !id.Family.Known() {
+		v.fail("method.id.family", "%q, want one of %v", truncate(string(id.Family)), results.Families)
+		return
+	}
+	usesFraction := id.Family == results.FamilyFIM || id.Family == results.FamilyRandom || id.Family == results.FamilyMagnitude
+	switch {
+	case usesFraction && !(id.Fraction > 0 && id.Fraction < 1):
+		v.fail("method.id.fraction", "%s, want a fraction in (0, 1) for %s", num(id.Fraction), id.Family)
+	case !usesFraction && id.Fraction != 0:
+		v.fail("method.id.fraction", "%s, want none for %s", num(id.Fraction), id.Family)
+	}
+	v.nonNegative("method.id.alpha", id.Alpha)
+	v.nonNegative("method.id.lambda", id.Lambda)
+	if id.Recipe != "" && id.Recipe != results.RecipeSeed && id.Recipe != results.RecipeFast {
+		v.fail("method.id.recipe", "%q, want %q, %q or none", truncate(id.Recipe), results.RecipeSeed, results.RecipeFast)
+	}
+	if id.Replica < 0 {
+		v.fail("method.id.replica", "%d, want ≥ 0", id.Replica)
+	}
+	usesFisher := id.Family == results.FamilyFIM || id.Family == results.FamilyRatio || id.Family == results.FamilySSD
+	switch {
+	case usesFisher && m.Fisher != FisherEmpirical && m.Fisher != FisherTrue:
+		v.fail("method.fisher", "%q, want %q or %q for %s", truncate(m.Fisher), FisherEmpirical, FisherTrue, id.Family)
+	case !usesFisher && m.Fisher != "":
+		v.fail("method.fisher", "%q, want none for %s", truncate(m.Fisher), id.Family)
+	}
+	v.rowSet(c, "method.forget_rows", m.Forget, true)
+}
+
+func (v *validator) nonNegative(path string, x float64) {
+	if !(x >= 0) || math.IsInf(x, 0) {
+		v.fail(path, "%s, want a finite number ≥ 0", num(x))
+	}
+}
+
+func (v *validator) model(c *Card) {
+	m := c.Model
+	if m.Kind != "mlp" {
+		v.fail("model.kind", "%q, want \"mlp\"", truncate(m.Kind))
+	}
+	v.count("model.inputs", m.Inputs, 1, MaxFeatures)
+	v.count("model.classes", m.Classes, 2, MaxFeatures)
+	if len(m.Hidden) > MaxHidden {
+		v.fail("model.hidden", "%d layers, want at most %d", len(m.Hidden), MaxHidden)
+		return
+	}
+	widths := append(append([]int{m.Inputs}, m.Hidden...), m.Classes)
+	for i, w := range m.Hidden {
+		v.count(fmt.Sprintf("model.hidden[%d]", i), w, 1, MaxFeatures*100)
+	}
+	if !(m.Dropout >= 0 && m.Dropout < 1) {
+		v.fail("model.dropout", "%s, want a probability in [0, 1)", num(m.Dropout))
+	}
+	v.str("model.init", m.Init, true)
+	if v.err != nil {
+		return
+	}
+	want := 0
+	for l := 0; l+1 < len(widths); l++ {
+		want += widths[l]*widths[l+1] + widths[l+1]
+	}
+	if m.Params != want {
+		v.fail("model.params", "%d, want %d (the architecture's weights and biases)", m.Params, want)
+	}
+	if len(m.Tensors) == 0 || len(m.Tensors) > MaxTensors {
+		v.fail("model.tensors", "%d tensors, want 1 to %d", len(m.Tensors), MaxTensors)
+		return
+	}
+	seen := map[string]bool{}
+	total := 0
+	for i, t := range m.Tensors {
+		path := fmt.Sprintf("model.tensors[%d]", i)
+		v.str(path+".name", t.Name, true)
+		if seen[t.Name] {
+			v.fail(path+".name", "%q repeated", truncate(t.Name))
+		}
+		seen[t.Name] = true
+		if len(t.Shape) > MaxRank {
+			v.fail(path+".shape", "rank %d, want at most %d", len(t.Shape), MaxRank)
+			return
+		}
+		size := 1
+		for k, d := range t.Shape {
+			v.count(fmt.Sprintf("%s.shape[%d]", path, k), d, 1, MaxParams)
+			if v.err != nil {
+				return
+			}
+			if size > MaxParams/d {
+				v.fail(path+".shape", "%v holds more than %d values", t.Shape, MaxParams)
+				return
+			}
+			size *= d
+		}
+		total += size
+		if total > MaxParams {
+			v.fail("model.tensors", "more than %d values", MaxParams)
+			return
+		}
+	}
+	if total != m.Params {
+		v.fail("model.tensors", "sizes add up to %d, want model.params %d", total, m.Params)
+	}
+}
+
+func (v *validator) data(c *Card) {
+	d := c.Data
+	v.str("data.name", d.Name, true)
+	if len(d.SHA256) == 0 || len(d.SHA256) > MaxChecksums {
+		v.fail("data.sha256", "%d entries, want 1 to %d", len(d.SHA256), MaxChecksums)
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.SHA256)) {
+		path := fmt.Sprintf("data.sha256[%q]", truncate(k))
+		v.str(path, k, true)
+		v.hash(path, d.SHA256[k])
+	}
+	for _, k := range []string{adult.DataFile, adult.TestFile} {
+		if _, ok := d.SHA256[k]; !ok {
+			v.fail("data.sha256", "no entry for %s", k)
+		}
+	}
+	if d.RowIDs != RowIDScheme {
+		v.fail("data.row_ids", "%q, want %q", truncate(d.RowIDs), RowIDScheme)
+	}
+	v.count("data.rows", d.Rows, 1, MaxRows)
+	v.count("data.splits.train", d.Splits.Train, 1, MaxRows)
+	v.count("data.splits.val", d.Splits.Val, 1, MaxRows)
+	v.count("data.splits.test", d.Splits.Test, 1, MaxRows)
+	if v.err == nil && d.Splits.Train+d.Splits.Val+d.Splits.Test != d.Rows {
+		v.fail("data.splits", "%d + %d + %d rows, want data.rows %d", d.Splits.Train, d.Splits.Val, d.Splits.Test, d.Rows)
+	}
+	if len(d.Features) == 0 || len(d.Features) > MaxFeatures {
+		v.fail("data.feature_names", "%d names, want 1 to %d", len(d.Features), MaxFeatures)
+		return
+	}
+	seen := map[string]bool{}
+	for i, f := range d.Features {
+		path := fmt.Sprintf("data.feature_names[%d]", i)
+		v.str(path, f, true)
+		if seen[f] {
+			v.fail(path, "%q repeated", truncate(f))
+		}
+		seen[f] = true
+	}
+	if c.Model.Inputs != len(d.Features) {
+		v.fail("model.inputs", "%d, want one per feature name (%d)", c.Model.Inputs, len(d.Features))
+	}
+}
+
+func (v *validator) scaler(c *Card) {
+	s := c.Scaler
+	if s.Kind != "standard" {
+		v.fail("scaler.kind", "%q, want \"standard\"", truncate(s.Kind))
+	}
+	n := len(c.Data.Features)
+	if len(s.Mean) != n || len(s.Std) != n {
+		v.fail("scaler", "%d means and %d standard deviations, want one of each per feature (%d)", len(s.Mean), len(s.Std), n)
+		return
+	}
+	for j := range n {
+		if m := s.Mean[j]; math.IsNaN(m) || math.IsInf(m, 0) {
+			v.fail(fmt.Sprintf("scaler.mean[%d]", j), "%s, want a finite number", num(m))
+		}
+		if sd := s.Std[j]; !(sd > 0) || math.IsInf(sd, 0) {
+			v.fail(fmt.Sprintf("scaler.std[%d]", j), "%s, want a finite number > 0", num(sd))
+		}
+	}
+	v.rowSet(c, "scaler.fit_rows", s.FitRows, false)
+}
+
+func (v *validator) training(c *Card) {
+	t := c.Training
+	if (t.InitSeed == nil) == (c.Parent == nil) {
+		v.fail("training.init_seed", "present=%v for a model with parent=%v; want an init seed exactly for a model trained from scratch",
+			t.InitSeed != nil, c.Parent != nil)
+	}
+	r := t.Recipe
+	if r.Optimizer != "adam" {
+		v.fail("training.recipe.optimizer", "%q, want \"adam\"", truncate(r.Optimizer))
+	}
+	if !(r.LearningRate > 0) || math.IsInf(r.LearningRate, 0) {
+		v.fail("training.recipe.learning_rate", "%s, want a finite number > 0", num(r.LearningRate))
+	}
+	if !(r.AdamEpsilon > 0) || math.IsInf(r.AdamEpsilon, 0) {
+		v.fail("training.recipe.adam_epsilon", "%s, want a finite number > 0", num(r.AdamEpsilon))
+	}
+	v.count("training.recipe.batch_size", r.BatchSize, 1, MaxRows)
+	v.count("training.recipe.max_epochs", r.MaxEpochs, 1, MaxRows)
+	v.count("training.recipe.patience", r.Patience, 0, MaxRows)
+}
+
+// rowSet checks one row set; forget says whether it is a method's forget
+// rows (which keep the deleted rows) or another set (which keeps a whole
+// split or the retained rows).
+func (v *validator) rowSet(c *Card, path string, r RowSet, forget bool) {
+	d := c.Data
+	s := r.Spec
+	size := 0
+	switch s.Split {
+	case SplitTrain:
+		size = d.Splits.Train
+	case SplitVal:
+		size = d.Splits.Val
+	case SplitTest:
+		size = d.Splits.Test
+	default:
+		v.fail(path+".spec.split", "%q, want %q, %q or %q", truncate(s.Split), SplitTrain, SplitVal, SplitTest)
+		return
+	}
+	if s.SplitSeed != d.SplitSeed {
+		v.fail(path+".spec.split_seed", "%d, want data.split_seed %d", s.SplitSeed, d.SplitSeed)
+	}
+	switch {
+	case s.Deletion == nil && forget:
+		v.fail(path+".spec.deletion", "none, want the deletion set (keep %q)", KeepDeleted)
+	case s.Deletion == nil:
+		if r.Count != size {
+			v.fail(path+".count", "%d, want the %s split's size %d", r.Count, s.Split, size)
+		}
+	default:
+		del := s.Deletion
+		v.str(path+".spec.deletion.spec", del.Spec, true)
+		if _, err := adult.ParseDeletionSpec(del.Spec); err != nil {
+			v.fail(path+".spec.deletion.spec", "%v", err)
+		}
+		want := KeepRetained
+		if forget {
+			want = KeepDeleted
+		}
+		if del.Keep != want {
+			v.fail(path+".spec.deletion.keep", "%q, want %q", truncate(del.Keep), want)
+		}
+		// The deletion set takes at least one row and leaves at least one.
+		if hi := size - 1; r.Count < 1 || r.Count > hi {
+			v.fail(path+".count", "%d, want an integer in [1, %d] (part of the %s split)", r.Count, hi, s.Split)
+		}
+	}
+	v.count(path+".count", r.Count, 1, MaxRows)
+	v.hash(path+".sha256", r.SHA256)
+}
+
+// MismatchError reports a card that does not describe the data it is
+// checked against ([Card.VerifyData]).
+type MismatchError struct {
+	// Path is the card's field, e.g. `data.sha256["adult.data"]`.
+	Path    string
+	Problem string
+}
+
+func (e *MismatchError) Error() string {
+	return "modelcard: " + e.Path + " does not match the data: " + e.Problem
+}
+
+// VerifyData checks c against the data set it names, as a verifier holding
+// the data files would: the files' SHA-256 sums, the row count, the feature
+// names, the split sizes, every row set (recomputed from its spec:
+// [RowSet.Verify], a [*RowsMismatchError] when it differs) and the scaler's
+// parameters (refit on its rows, compared exactly). Other differences are a
+// [*MismatchError]. set must carry its rows' stable ids (adult.LoadFiles
+// fills them).
+func (c *Card) VerifyData(set *adult.Dataset) error {
+	d := c.Data
+	for _, k := range slices.Sorted(maps.Keys(d.SHA256)) {
+		if got := set.SHA256[k]; got != d.SHA256[k] {
+			return &MismatchError{Path: fmt.Sprintf("data.sha256[%q]", k), Problem: fmt.Sprintf("the data's is %q", got)}
+		}
+	}
+	if len(set.SHA256) != len(d.SHA256) {
+		return &MismatchError{Path: "data.sha256", Problem: fmt.Sprintf("%d files, the data has %d", len(d.SHA256), len(set.SHA256))}
+	}
+	if set.Rows() != d.Rows {
+		return &MismatchError{Path: "data.rows", Problem: fmt.Sprintf("the data has %d", set.Rows())}
+	}
+	if !slices.Equal(set.Features, d.Features) {
+		return &MismatchError{Path: "data.feature_names", Problem: fmt.Sprintf("the data has %d features %q…", len(set.Features), set.Features[:min(3, len(set.Features))])}
+	}
+	splits, err := adult.Split(set, d.SplitSeed)
+	if err != nil {
+		return err
+	}
+	if got := (Splits{Train: len(splits.Train), Val: len(splits.Val), Test: len(splits.Test)}); got != d.Splits {
+		return &MismatchError{Path: "data.splits", Problem: fmt.Sprintf("the data splits into %+v", got)}
+	}
+	sets := []struct {
+		path string
+		r    *RowSet
+	}{{"trained_rows", &c.TrainedRows}, {"validation_rows", c.ValidationRows}, {"scaler.fit_rows", &c.Scaler.FitRows}}
+	if c.Method != nil {
+		sets = append(sets, struct {
+			path string
+			r    *RowSet
+		}{"method.forget_rows", &c.Method.Forget})
+	}
+	for _, s := range sets {
+		if s.r == nil {
+			continue
+		}
+		if err := s.r.Verify(set); err != nil {
+			return fmt.Errorf("%s: %w", s.path, err)
+		}
+	}
+	rows, err := c.Scaler.FitRows.Spec.Rows(set)
+	if err != nil {
+		return err
+	}
+	sc := adult.FitScaler(set, rows)
+	for j := range sc.Mean {
+		if sc.Mean[j] != c.Scaler.Mean[j] {
+			return &MismatchError{Path: fmt.Sprintf("scaler.mean[%d]", j),
+				Problem: fmt.Sprintf("%s, refit on scaler.fit_rows: %s", num(c.Scaler.Mean[j]), num(sc.Mean[j]))}
+		}
+		if sc.Std[j] != c.Scaler.Std[j] {
+			return &MismatchError{Path: fmt.Sprintf("scaler.std[%d]", j),
+				Problem: fmt.Sprintf("%s, refit on scaler.fit_rows: %s", num(c.Scaler.Std[j]), num(sc.Std[j]))}
+		}
+	}
+	return nil
+}
