@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "b4cc91ca2033272b4ef759e558dc4b4a0a99f63d575dedfd24011d4412b60002"
+const cacheSourceHash = "57da07ae4ad863e78dd640f6f038d0dcea38fc6bb780c5456cf9d5b4dd3b517d"

@@ -96,6 +96,11 @@ func saveCheckpoint(outDir, name string, params []mlp.Tensor, card *modelcard.Ca
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	// MkdirTemp makes the directory 0700; a checkpoint is as readable as
+	// the other files of the run directory.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	store, err := mlp.NewStore(params, 0)
 	if err != nil {
 		return err
