@@ -521,6 +521,14 @@ func (v *studyView) referenceAttacks(m *md) {
 	if r := v.s.RMIA; r != nil {
 		s += " " + v.rmiaSettings(r)
 	}
+	if rs := v.s.RMIASplits; len(rs) > 0 {
+		// A split per seed: each seed's shadows chose their own a.
+		as := make([]string, len(rs))
+		for i := range rs {
+			as[i] = num(rs[i].A)
+		}
+		s += fmt.Sprintf(" With a split per seed, each seed's own shadow models chose RMIA's a (per seed: %s), with γ = %s and signal P(x|θ) = %s.", strings.Join(as, ", "), num(rs[0].Gamma), text(rs[0].Signal))
+	}
 	m.p(s, v.rolesNote("the AUCs two retrains show by chance", "the full model, which every attack should tell apart from retraining as well as the data allow"))
 }
 

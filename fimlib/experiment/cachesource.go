@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "57da07ae4ad863e78dd640f6f038d0dcea38fc6bb780c5456cf9d5b4dd3b517d"
+const cacheSourceHash = "7aeac03e5cfda34a85affdac9d5f3af95977557cc41974113bd378b9fdaebe79"

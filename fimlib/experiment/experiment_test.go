@@ -402,3 +402,43 @@ func checkCards(t *testing.T, cfg experiment.Config, res *results.Results, set *
 	}
 	return cards
 }
+
+// TestStudySplitSeeds: with StudyConfig.SplitSeeds each seed of the study
+// has its own split (split seeds SplitSeed, SplitSeed+1) and its own shadows,
+// and the results file records both and validates.
+func TestStudySplitSeeds(t *testing.T) {
+	dir := t.TempDir()
+	dataPath, testPath := filepath.Join(dir, "a.data"), filepath.Join(dir, "a.test")
+	adulttest.WriteSynthetic(t, dataPath, 600, 1)
+	adulttest.WriteSynthetic(t, testPath, 300, 2)
+	set, err := adult.LoadFiles(dataPath, testPath, adult.Options{SkipChecksum: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := experiment.Default()
+	cfg.OutDir = filepath.Join(dir, "run")
+	cfg.Arch.Inputs = len(set.Features)
+	cfg.Deletion, cfg.NonMembers, cfg.Bootstrap = "random:20", 20, 50
+	cfg.Fractions = []float64{0.2}
+	cfg.Train.MaxEpochs, cfg.FineTune.MaxEpochs = 2, 1
+	cfg.Checkpoints = false
+	cfg.Study = experiment.StudyConfig{Seeds: 2, Shadows: 6, ULiRAModels: 3, Fraction: 0.2, SplitSeeds: true}
+	d, err := experiment.Prepare(set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := experiment.RunWithData(context.Background(), cfg, d); err != nil {
+		t.Fatal(err)
+	}
+	res, err := results.Read(filepath.Join(cfg.OutDir, experiment.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Study
+	if st == nil || len(st.ForgetSets) != 2 || len(st.RMIASplits) != 2 || st.RMIA != nil {
+		t.Fatalf("study %+v: want two forget sets and one RMIA setting per seed", st)
+	}
+	if a, b := st.ForgetSets[0].SplitSeed, st.ForgetSets[1].SplitSeed; a != cfg.SplitSeed || b != cfg.SplitSeed+1 {
+		t.Errorf("split seeds %d, %d; want %d, %d", a, b, cfg.SplitSeed, cfg.SplitSeed+1)
+	}
+}

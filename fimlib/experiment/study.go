@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/fimprune/fimprune/fimlib/results"
+
 	"github.com/fimprune/fimprune/fimlib/study"
 )
 
@@ -23,6 +25,11 @@ type StudyConfig struct {
 	// Fraction is the pruning fraction at which the pruning methods are
 	// compared.
 	Fraction float64
+	// SplitSeeds gives each seed its own train/validation/test split (split
+	// seeds Config.SplitSeed, +1, …) and its own pool of shadow models, so
+	// that the intervals also cover the split; it costs Shadows shadow
+	// models per seed instead of one pool.
+	SplitSeeds bool `json:",omitempty"`
 }
 
 // DefaultStudy is the study mode's setting: 5 seeds, 64 shadows, 8 U-LiRA
@@ -65,11 +72,28 @@ func (s *Session) Study(ctx context.Context) error {
 	for i := range seeds {
 		seeds[i] = s.cfg.Seed + uint64(i)
 	}
-	st, err := study.Run(ctx, s.backend, study.Data{Train: s.d.Train, Val: s.d.Val, Test: s.d.Test, SplitSeed: s.cfg.SplitSeed}, study.Config{
+	scfg := study.Config{
 		Seeds: seeds, Fraction: c.Fraction, ForgetRows: len(s.d.DeletionRows), Shadows: c.Shadows, ULiRAModels: c.ULiRAModels,
 		Arch: s.cfg.Arch, Train: s.cfg.Train, FineTune: s.cfg.FineTune,
 		Progress: s.progress, Log: s.log,
-	})
+	}
+	var st *results.Study
+	var err error
+	if !c.SplitSeeds {
+		st, err = study.Run(ctx, s.backend, study.Data{Train: s.d.Train, Val: s.d.Val, Test: s.d.Test, SplitSeed: s.cfg.SplitSeed}, scfg)
+	} else {
+		ds := make([]study.Data, len(seeds))
+		for i := range ds {
+			cfg := s.cfg
+			cfg.SplitSeed += int64(i)
+			d, err := Prepare(s.d.Set, cfg)
+			if err != nil {
+				return fmt.Errorf("split seed %d: %w", cfg.SplitSeed, err)
+			}
+			ds[i] = study.Data{Train: d.Train, Val: d.Val, Test: d.Test, SplitSeed: cfg.SplitSeed}
+		}
+		st, err = study.RunSplits(ctx, s.backend, ds, scfg)
+	}
 	if err != nil {
 		return err
 	}

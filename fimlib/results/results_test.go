@@ -209,6 +209,19 @@ func TestGoldenComplete(t *testing.T) {
 		}
 	}
 	mark(reflect.ValueOf(v2))
+	// A study with a split per seed holds one RMIA setting per seed instead
+	// of study.rmia: the golden study's, repeated, must validate.
+	split := *r
+	st := *r.Study
+	for range st.Seeds {
+		st.RMIASplits = append(st.RMIASplits, *st.RMIA)
+	}
+	st.RMIA = nil
+	split.Study = &st
+	if err := split.Validate(); err != nil {
+		t.Errorf("the golden study with one RMIA setting per seed: %v", err)
+	}
+	mark(reflect.ValueOf(&split))
 	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		if !fields[name] {
 			t.Errorf("%s is zero or empty everywhere in %s and %s", name, goldenResults, goldenV2Results)

@@ -33,9 +33,12 @@ type Study struct {
 	Shadows int `json:"shadows"`
 	// ForgetSets are the seeds' forget sets, in the order of Seeds (v3).
 	ForgetSets []ForgetSet `json:"forget_sets,omitempty"`
-	// RMIA records the RMIA attack's settings (v3, with shadows).
-	RMIA    *RMIASettings `json:"rmia,omitempty"`
-	Methods []Method      `json:"methods"`
+	// RMIA records the RMIA attack's settings (v3, with shadows, one split).
+	// With a split per seed, each seed's pool of shadows chose its own a:
+	// RMIASplits has one entry per seed and RMIA is absent.
+	RMIA       *RMIASettings  `json:"rmia,omitempty"`
+	RMIASplits []RMIASettings `json:"rmia_splits,omitempty"`
+	Methods    []Method       `json:"methods"`
 	// Verdicts are the paired comparisons of every method with retrain and
 	// retrain-2 (v3, at least two seeds).
 	Verdicts *Verdicts `json:"verdicts,omitempty"`
@@ -180,6 +183,11 @@ func (v *validator) studySizes(s *Study) {
 	v.maxLen("study.forget_sets", len(s.ForgetSets), MaxStudySeeds)
 	for i := range s.ForgetSets {
 		v.maxLen(fmt.Sprintf("study.forget_sets[%d].rows", i), len(s.ForgetSets[i].Rows), MaxRows)
+	}
+	v.maxLen("study.rmia_splits", len(s.RMIASplits), MaxStudySeeds)
+	for i, r := range append([]RMIASettings(nil), s.RMIASplits...) {
+		v.maxLen(fmt.Sprintf("study.rmia_splits[%d].grid", i), len(r.Grid), MaxStudyMethods)
+		v.maxLen(fmt.Sprintf("study.rmia_splits[%d].grid_auc", i), len(r.GridAUC), MaxStudyMethods)
 	}
 	if s.RMIA != nil {
 		v.maxLen("study.rmia.grid", len(s.RMIA.Grid), MaxStudyMethods)

@@ -25,6 +25,8 @@ func (s *Study) v2Only() error {
 		return bad("study.forget_sets")
 	case s.RMIA != nil:
 		return bad("study.rmia")
+	case s.RMIASplits != nil:
+		return bad("study.rmia_splits")
 	case s.Verdicts != nil:
 		return bad("study.verdicts")
 	}
@@ -127,24 +129,20 @@ func (v *validator) studyV3(r *Results) {
 			return
 		}
 	}
-	if a := s.RMIA; a != nil {
-		if !(a.Gamma > 0) || !(a.A >= 0 && a.A <= 1) {
-			v.fail("study.rmia", "γ %s and a %s, want γ > 0 and a in [0, 1]", num(a.Gamma), num(a.A))
+	if s.RMIA != nil {
+		v.rmia("study.rmia", s.RMIA)
+	}
+	if len(s.RMIASplits) > 0 {
+		if s.RMIA != nil || len(s.RMIASplits) != n {
+			v.fail("study.rmia_splits", "%d entries with study.rmia %s, want one per seed (%d) and no study.rmia", len(s.RMIASplits), map[bool]string{true: "present", false: "absent"}[s.RMIA != nil], n)
 			return
 		}
-		if len(a.Grid) != len(a.GridAUC) || !slices.Contains(a.Grid, a.A) {
-			v.fail("study.rmia.grid", "%d grid points, %d AUCs, a = %s; want one AUC per point and a on the grid", len(a.Grid), len(a.GridAUC), num(a.A))
-			return
+		for i := range s.RMIASplits {
+			v.rmia(fmt.Sprintf("study.rmia_splits[%d]", i), &s.RMIASplits[i])
 		}
-		for j, x := range a.Grid {
-			v.unit(fmt.Sprintf("study.rmia.grid[%d]", j), x)
-		}
-		for j, x := range a.GridAUC {
-			v.unit(fmt.Sprintf("study.rmia.grid_auc[%d]", j), x)
-		}
-		v.count("study.rmia.tune_targets", a.TuneTargets)
-		v.count("study.rmia.tune_rows", a.TuneRows)
-		v.positive("study.rmia.population_rows", a.PopulationRows)
+	}
+	if v.err != nil {
+		return
 	}
 	if vd := s.Verdicts; vd != nil {
 		v.verdicts(vd, names, n)
@@ -230,4 +228,27 @@ func (v *validator) verdicts(vd *Verdicts, names map[string]bool, seeds int) {
 		metric(p+".metric", f.Metric)
 		outcome(p+".outcome", f.Outcome)
 	}
+}
+
+// rmia checks one set of RMIA settings: γ > 0, a in [0, 1] and on the grid,
+// one AUC per grid point, grid points and AUCs in [0, 1], at least one
+// population row.
+func (v *validator) rmia(path string, a *RMIASettings) {
+	if !(a.Gamma > 0) || !(a.A >= 0 && a.A <= 1) {
+		v.fail(path, "γ %s and a %s, want γ > 0 and a in [0, 1]", num(a.Gamma), num(a.A))
+		return
+	}
+	if len(a.Grid) != len(a.GridAUC) || !slices.Contains(a.Grid, a.A) {
+		v.fail(path+".grid", "%d grid points, %d AUCs, a = %s; want one AUC per point and a on the grid", len(a.Grid), len(a.GridAUC), num(a.A))
+		return
+	}
+	for j, x := range a.Grid {
+		v.unit(fmt.Sprintf("%s.grid[%d]", path, j), x)
+	}
+	for j, x := range a.GridAUC {
+		v.unit(fmt.Sprintf("%s.grid_auc[%d]", path, j), x)
+	}
+	v.count(path+".tune_targets", a.TuneTargets)
+	v.count(path+".tune_rows", a.TuneRows)
+	v.positive(path+".population_rows", a.PopulationRows)
 }

@@ -155,7 +155,7 @@ func (e *evaluator) measure(m *metrics, v, retrained *view, forget []int, sh *sh
 }
 
 // summarise turns one method's per-seed metrics into estimates.
-func summarise(id results.MethodID, per []metrics, sh *shadowAttack) results.Method {
+func summarise(id results.MethodID, per []metrics, shadows bool, models int) results.Method {
 	est := func(f func(metrics) float64) results.Estimate {
 		v := make([]float64, len(per))
 		for i, m := range per {
@@ -191,7 +191,7 @@ func summarise(id results.MethodID, per []metrics, sh *shadowAttack) results.Met
 		}
 		out.Attacks = append(out.Attacks, a)
 	}
-	if sh == nil {
+	if !shadows {
 		return out
 	}
 	out.LiRATiedShare = ptr(est(func(m metrics) float64 { return m.liraTied }))
@@ -202,11 +202,11 @@ func summarise(id results.MethodID, per []metrics, sh *shadowAttack) results.Met
 		finite = append(finite, m.finiteEps...)
 	}
 	shadow := &results.Shadow{
-		ModelsPerSide: sh.models,
+		ModelsPerSide: models,
 		ULiRA:         est(func(m metrics) float64 { return m.ulira }),
 		ForgetScore:   est(func(m metrics) float64 { return m.forgetScore }),
 		Capped:        est(func(m metrics) float64 { return m.capped }),
-		Ceiling:       mia.MaxFiniteEpsilon(sh.models, mia.EpsilonConfig{}),
+		Ceiling:       mia.MaxFiniteEpsilon(models, mia.EpsilonConfig{}),
 	}
 	if len(finite) > 0 {
 		sort.Float64s(finite)

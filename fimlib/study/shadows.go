@@ -55,7 +55,7 @@ type seedRefs struct {
 
 // trainShadows trains cfg.Shadows shadows (see the package documentation),
 // scores them and chooses RMIA's a on them.
-func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, ev *evaluator, cfg Config, logf func(string, ...any)) (*shadowAttack, error) {
+func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, ev *evaluator, seeds []uint64, cfg Config, logf func(string, ...any)) (*shadowAttack, error) {
 	t0 := time.Now()
 	k, pool := cfg.Shadows, d.Train.Rows()
 	inForget := make([]bool, pool)
@@ -65,8 +65,8 @@ func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, 
 		}
 	}
 	background := complementOf(inForget)
-	halves := shadow.Inclusion(k, len(background), mix(cfg.Seeds[0], 5))
-	sa := &shadowAttack{ev: ev, forget: forget, models: cfg.uliraModels(), block: shadow.Inclusion(k, len(forget), mix(cfg.Seeds[0], 9))}
+	halves := shadow.Inclusion(k, len(background), mix(seeds[0], 5))
+	sa := &shadowAttack{ev: ev, forget: forget, models: cfg.uliraModels(), block: shadow.Inclusion(k, len(forget), mix(seeds[0], 9))}
 	in := make([][]bool, k)
 	for s := range k {
 		in[s] = make([]bool, pool)
@@ -92,7 +92,7 @@ func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, 
 		}
 		sa.inOf, sa.outOf = append(sa.inOf, ins), append(sa.outOf, outs)
 	}
-	scfg := shadow.Config{Models: k, Seed: mix(cfg.Seeds[0], 6), Arch: cfg.Arch, Train: cfg.Train}
+	scfg := shadow.Config{Models: k, Seed: mix(seeds[0], 6), Arch: cfg.Arch, Train: cfg.Train}
 	set, err := shadow.TrainWith(ctx, env.Backend, d.Train, &d.Val, scfg, in, env.Progress)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, 
 	logf("trained and scored %d shadow models in %.1f s", k, time.Since(t0).Seconds())
 
 	// RMIA's a, chosen by attacking shadows with the others as references.
-	r := rand.New(rand.NewPCG(mix(cfg.Seeds[0], 10), 0x7e))
+	r := rand.New(rand.NewPCG(mix(seeds[0], 10), 0x7e))
 	rows := background
 	if len(rows) > rmiaTuneRows {
 		rows = make([]int, rmiaTuneRows)

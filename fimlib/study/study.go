@@ -145,18 +145,38 @@ func forgetSets(pool int, seeds []uint64, rows int) [][]int {
 	return out
 }
 
-// Run runs the study.
+// Run runs the study on one split: every seed draws its forget set from
+// d.Train, and all seeds share d's split and one pool of shadow models.
 func Run(ctx context.Context, backend compute.Backend, d Data, cfg Config) (*results.Study, error) {
+	return run(ctx, backend, []Data{d}, cfg)
+}
+
+// RunSplits runs the study with a split per seed: ds[i] is seed i's data
+// (its own train/validation/test split, as Data.SplitSeed records). Each
+// seed then trains its own pool of shadow models on its own split, so a
+// per-seed number also carries the split's randomness, at the cost of
+// cfg.Shadows shadow models per seed.
+func RunSplits(ctx context.Context, backend compute.Backend, ds []Data, cfg Config) (*results.Study, error) {
+	if len(ds) != len(cfg.Seeds) {
+		return nil, fmt.Errorf("study: %d splits for %d seeds, want one per seed", len(ds), len(cfg.Seeds))
+	}
+	return run(ctx, backend, ds, cfg)
+}
+
+// run runs the study: one group of seeds per element of ds (all seeds in
+// one group when ds has one element, else seed i alone on ds[i]).
+func run(ctx context.Context, backend compute.Backend, ds []Data, cfg Config) (*results.Study, error) {
 	start := time.Now()
-	if err := cfg.validate(d); err != nil {
-		return nil, err
+	for _, d := range ds {
+		if err := cfg.validate(d); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Verdict == (verdict.Config{}) {
 		cfg.Verdict = verdict.Default
 	}
-	logf := cfg.Log
-	if logf == nil {
-		logf = func(string, ...any) {}
+	if cfg.Log == nil {
+		cfg.Log = func(string, ...any) {}
 	}
 	methodsOf := cfg.Methods
 	if methodsOf == nil {
@@ -166,29 +186,94 @@ func Run(ctx context.Context, backend compute.Backend, d Data, cfg Config) (*res
 	if !slices.ContainsFunc(methods, func(m unlearn.Method) bool { return m.ID().Role() == results.RoleReference }) {
 		return nil, errors.New("study: the methods must include unlearn.Retrain, the reference of every gap")
 	}
-	env := unlearn.Env{Backend: backend, Arch: cfg.Arch, Pool: d.Train, Val: &d.Val, FineTune: cfg.FineTune, Train: cfg.Train, Progress: cfg.Progress}
 	n := len(cfg.Seeds)
-	forget := forgetSets(d.Train.Rows(), cfg.Seeds, cfg.ForgetRows)
-	st := &results.Study{Seeds: cfg.Seeds, Fraction: cfg.Fraction, ForgetRows: cfg.ForgetRows, NonMembers: d.Test.Rows(), Shadows: cfg.Shadows}
-	for i, s := range cfg.Seeds {
-		st.ForgetSets = append(st.ForgetSets, results.ForgetSet{Spec: ForgetSpec(cfg.ForgetRows), Seed: int64(mix(s, 7)), Rows: forget[i], SplitSeed: d.SplitSeed})
+	st := &results.Study{Seeds: cfg.Seeds, Fraction: cfg.Fraction, ForgetRows: cfg.ForgetRows, NonMembers: ds[0].Test.Rows(), Shadows: cfg.Shadows}
+	per := make([][]metrics, len(methods)) // [method][seed]
+	for mi := range per {
+		per[mi] = make([]metrics, n)
+	}
+	st.ForgetSets = make([]results.ForgetSet, n)
+	groups := [][]int{}
+	if len(ds) == 1 {
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		groups = append(groups, all)
+	} else {
+		for i := range n {
+			groups = append(groups, []int{i})
+		}
+	}
+	for g, idx := range groups {
+		d := ds[min(g, len(ds)-1)]
+		seeds := make([]uint64, len(idx))
+		for j, i := range idx {
+			seeds[j] = cfg.Seeds[i]
+		}
+		gr, err := runGroup(ctx, backend, d, seeds, methods, cfg)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range idx {
+			st.ForgetSets[i] = gr.forgetSets[j]
+			for mi := range methods {
+				per[mi][i] = gr.per[mi][j]
+			}
+		}
+		if gr.rmia != nil {
+			if len(groups) == 1 {
+				st.RMIA = gr.rmia
+			} else {
+				st.RMIASplits = append(st.RMIASplits, *gr.rmia)
+			}
+		}
+	}
+	for mi, m := range methods {
+		st.Methods = append(st.Methods, summarise(m.ID(), per[mi], cfg.Shadows > 0, cfg.uliraModels()))
+	}
+	if n >= 2 {
+		st.Verdicts = verdict.Compare(st, cfg.Verdict)
+	}
+	st.Seconds = time.Since(start).Seconds()
+	return st, nil
+}
+
+// group is what runGroup measured: per method and seed of the group.
+type group struct {
+	per        [][]metrics // [method][seed of the group]
+	forgetSets []results.ForgetSet
+	rmia       *results.RMIASettings // nil without shadows
+}
+
+// runGroup runs every method for seeds on one split d: the seeds' forget
+// sets (disjoint), full models, methods, shadow models and measurements.
+func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint64, methods []unlearn.Method, cfg Config) (*group, error) {
+	start := time.Now()
+	logf := cfg.Log
+	env := unlearn.Env{Backend: backend, Arch: cfg.Arch, Pool: d.Train, Val: &d.Val, FineTune: cfg.FineTune, Train: cfg.Train, Progress: cfg.Progress}
+	n := len(seeds)
+	forget := forgetSets(d.Train.Rows(), seeds, cfg.ForgetRows)
+	gr := &group{per: make([][]metrics, len(methods))}
+	for i, s := range seeds {
+		gr.forgetSets = append(gr.forgetSets, results.ForgetSet{Spec: ForgetSpec(cfg.ForgetRows), Seed: int64(mix(s, 7)), Rows: forget[i], SplitSeed: d.SplitSeed})
 	}
 
 	// Full models, one per seed, in one ensemble.
 	members := make([]train.Member, n)
-	for i, s := range cfg.Seeds {
+	for i, s := range seeds {
 		seed := mix(s, 1)
 		members[i] = train.Member{Name: fmt.Sprintf("full seed %d", s), Init: cfg.Arch.Init(seed), Seed: seed}
 	}
 	tc := cfg.Train
 	tc.Name, tc.Progress = fmt.Sprintf("full models × %d seeds", n), cfg.Progress
-	fulls, err := train.FitEnsemble(ctx, backend, cfg.Arch, d.Train, &d.Val, tc, int64(mix(cfg.Seeds[0], 2)), members)
+	fulls, err := train.FitEnsemble(ctx, backend, cfg.Arch, d.Train, &d.Val, tc, int64(mix(seeds[0], 2)), members)
 	if err != nil {
 		return nil, fmt.Errorf("study: %w", err)
 	}
 	logf("trained %d full models in %.1f s", n, time.Since(start).Seconds())
 	tasks := make([]unlearn.Task, n)
-	for i, s := range cfg.Seeds {
+	for i, s := range seeds {
 		tasks[i] = unlearn.Task{Name: fmt.Sprintf("seed %d", s), Model: fulls[i].Params, Retain: complement(d.Train.Rows(), forget[i]), Forget: forget[i], Seed: mix(s, 3)}
 	}
 
@@ -196,14 +281,14 @@ func Run(ctx context.Context, backend compute.Backend, d Data, cfg Config) (*res
 	defer ev.finalize()
 	var sh *shadowAttack
 	if cfg.Shadows > 0 {
-		if sh, err = trainShadows(ctx, env, d, forget, ev, cfg, logf); err != nil {
+		if sh, err = trainShadows(ctx, env, d, forget, ev, seeds, cfg, logf); err != nil {
 			return nil, err
 		}
-		st.RMIA = sh.rmiaSettings()
+		gr.rmia = sh.rmiaSettings()
 	}
 
 	// Every method on every seed's full model, then on the shadows.
-	per := make([][]metrics, len(methods))
+	per := gr.per
 	views := make([][]*view, len(methods))
 	var retrained []*view
 	for mi, m := range methods {
@@ -234,18 +319,13 @@ func Run(ctx context.Context, backend compute.Backend, d Data, cfg Config) (*res
 		}
 		if sh != nil {
 			t0 := time.Now()
-			if err := sh.perExample(ctx, env, m, per[mi], cfg.Seeds); err != nil {
+			if err := sh.perExample(ctx, env, m, per[mi], seeds); err != nil {
 				return nil, fmt.Errorf("study: %s on the shadows: %w", m.Name(), err)
 			}
 			logf("%s on %d shadows: U-LiRA accuracy %.3f (%.1f s)", m.Name(), n*sh.models, meanOf(per[mi], func(x metrics) float64 { return x.ulira }), time.Since(t0).Seconds())
 		}
-		st.Methods = append(st.Methods, summarise(m.ID(), per[mi], sh))
 	}
-	if n >= 2 {
-		st.Verdicts = verdict.Compare(st, cfg.Verdict)
-	}
-	st.Seconds = time.Since(start).Seconds()
-	return st, nil
+	return gr, nil
 }
 
 // change counts the parameters of after that differ from before and

@@ -9,6 +9,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/train"
+	"github.com/fimprune/fimprune/fimlib/unlearn"
 )
 
 func rowsOf(n int, seed uint64) train.Data {
@@ -106,5 +107,46 @@ func TestConfigRejects(t *testing.T) {
 		if err := c.validate(dd); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestRunSplits: with a split per seed, each seed draws its forget set from
+// its own training split, trains its own shadows (one RMIA setting per
+// seed) and the study is as complete as with one split.
+func TestRunSplits(t *testing.T) {
+	be, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := []Data{
+		{Train: rowsOf(240, 1), Val: rowsOf(80, 2), Test: rowsOf(120, 3), SplitSeed: 7},
+		{Train: rowsOf(200, 4), Val: rowsOf(80, 5), Test: rowsOf(120, 6), SplitSeed: 8},
+	}
+	cfg := Config{
+		Seeds: []uint64{1, 2}, Fraction: 0.2, Shadows: 8, ULiRAModels: 3, ForgetRows: 20,
+		Arch:  mlp.Arch{Inputs: 6, Hidden: []int{12, 6}, Classes: 2, Dropout: 0.1},
+		Train: train.Seed, FineTune: train.SeedFineTune,
+		Methods: func(float64) []unlearn.Method {
+			return []unlearn.Method{unlearn.Retrain{}, unlearn.Retrain{Replica: 2}, unlearn.Identity{}}
+		},
+	}
+	cfg.Train.MaxEpochs, cfg.Train.Patience = 4, 2
+	st, err := RunSplits(context.Background(), be, ds, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RMIA != nil || len(st.RMIASplits) != 2 {
+		t.Errorf("RMIA %v, %d per-split settings; want one per seed and no shared one", st.RMIA, len(st.RMIASplits))
+	}
+	for i, f := range st.ForgetSets {
+		if f.SplitSeed != ds[i].SplitSeed || len(f.Rows) != 20 || f.Rows[len(f.Rows)-1] >= ds[i].Train.Rows() {
+			t.Errorf("seed %d: forget set %+v, want 20 rows of split %d", i, f, ds[i].SplitSeed)
+		}
+	}
+	if len(st.Methods) != 3 || st.Verdicts == nil {
+		t.Fatalf("%d methods, verdicts %v", len(st.Methods), st.Verdicts != nil)
+	}
+	if _, err := RunSplits(context.Background(), be, ds[:1], cfg); err == nil {
+		t.Error("one split for two seeds was accepted")
 	}
 }

@@ -67,6 +67,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs.IntVar(&cfg.Study.Seeds, "study-seeds", 0, "study mode: compare the deletion methods over `N` seeds after the protocol (0: off; 5 is the study's setting)")
 	fs.IntVar(&cfg.Study.Shadows, "study-shadows", experiment.DefaultStudy.Shadows, "study mode: `K` shadow models for LiRA, RMIA, U-LiRA and ε (0: none; else even and ≥ 2 × -study-ulira-models)")
 	fs.IntVar(&cfg.Study.ULiRAModels, "study-ulira-models", experiment.DefaultStudy.ULiRAModels, "study mode: `M` unlearned and M retrained shadow models per seed behind U-LiRA and ε (≥ 3)")
+	fs.BoolVar(&cfg.Study.SplitSeeds, "study-split-seeds", false, "study mode: give each seed its own train/validation/test split (split seeds -split-seed, +1, …) and its own shadow models (costs -study-shadows models per seed)")
 	fs.Float64Var(&cfg.Study.Fraction, "study-fraction", experiment.DefaultStudy.Fraction, "study mode: pruning fraction `F` of the pruning methods")
 	oldSeeds := fs.Int("seeds", 0, "deprecated: use -study-seeds `N`")
 	oldShadows := fs.Int("shadows", 0, "deprecated: use -study-shadows `K`")
@@ -195,7 +196,7 @@ func checkStudy(c experiment.StudyConfig, set map[string]bool) error {
 	}
 	seeds, shadows := name("study-seeds", "seeds"), name("study-shadows", "shadows")
 	if c.Seeds == 0 {
-		for _, f := range []string{"study-shadows", "shadows", "study-ulira-models", "study-fraction"} {
+		for _, f := range []string{"study-shadows", "shadows", "study-ulira-models", "study-fraction", "study-split-seeds"} {
 			if set[f] {
 				return fmt.Errorf("-%s needs -study-seeds N (the study is off)", f)
 			}

@@ -44,6 +44,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-study-shadows", "16"}, "-study-shadows needs -study-seeds N (the study is off)"},
 		{[]string{"-study-fraction", "0.3"}, "-study-fraction needs -study-seeds N (the study is off)"},
 		{[]string{"-study-ulira-models", "4"}, "-study-ulira-models needs -study-seeds N (the study is off)"},
+		{[]string{"-study-split-seeds"}, "-study-split-seeds needs -study-seeds N (the study is off)"},
 		{[]string{"-study-seeds", "0", "-study-shadows", "16"}, "-study-shadows needs -study-seeds N (the study is off)"},
 		{[]string{"-shadows", "16"}, "-shadows needs -study-seeds N (the study is off)"},
 		{[]string{"-seeds", "0", "-study-fraction", "0.3"}, "-study-fraction needs -study-seeds N (the study is off)"},
@@ -109,7 +110,7 @@ func TestHelp(t *testing.T) {
 	for _, line := range strings.Split(stderr.String(), "\n") {
 		if n, ok := strings.CutPrefix(line, "  -"); ok && !strings.Contains(n, " ") {
 			switch n {
-			case "cache", "no-checkpoints", "quiet": // booleans take no value
+			case "cache", "no-checkpoints", "quiet", "study-split-seeds": // booleans take no value
 			default:
 				t.Errorf("-%s has no placeholder in -h (a backquoted word in its usage)", n)
 			}
