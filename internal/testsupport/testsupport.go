@@ -5,6 +5,7 @@ package testsupport
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -25,4 +26,23 @@ func FirstDiff(got, want string) string {
 		}
 	}
 	return ""
+}
+
+// MissingPlaceholders reads a flag.FlagSet's -h output and returns the
+// flags whose line ("  -name PLACEHOLDER") shows no placeholder for their
+// value, leaving out the booleans named in bools, which take none. listed
+// is false when help lists no flag at all (so that a test of an empty or
+// mis-captured help text cannot pass).
+func MissingPlaceholders(help string, bools ...string) (missing []string, listed bool) {
+	for _, line := range strings.Split(help, "\n") {
+		name, ok := strings.CutPrefix(line, "  -")
+		if !ok {
+			continue
+		}
+		listed = true
+		if !strings.Contains(name, " ") && !slices.Contains(bools, name) {
+			missing = append(missing, name)
+		}
+	}
+	return missing, listed
 }

@@ -20,3 +20,14 @@ func TestFirstDiff(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingPlaceholders(t *testing.T) {
+	help := "Usage of x:\n  -data DIR\n    \tdata\n  -quiet\n    \tsilent\n  -seed int\n  -n\n    \tcount\n"
+	missing, listed := MissingPlaceholders(help, "quiet")
+	if !listed || len(missing) != 1 || missing[0] != "n" {
+		t.Errorf("MissingPlaceholders = %v, %v; want [n], true", missing, listed)
+	}
+	if _, listed := MissingPlaceholders("no flags here\n"); listed {
+		t.Error("a help text without flags counted as listing some")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fimprune/fimprune/internal/testsupport"
 	"github.com/fimprune/fimprune/scripts/internal/cli"
 
 	"github.com/fimprune/fimprune/fimlib/adult/adulttest"
@@ -166,19 +167,12 @@ func TestHelpPlaceholders(t *testing.T) {
 	if err := run(context.Background(), &bytes.Buffer{}, &stderr, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	bools := map[string]bool{"install": true, "markdown": true, "openblas": true, "quiet": true, "reference": true}
-	flags := 0
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		name, ok := strings.CutPrefix(line, "  -")
-		if !ok {
-			continue
-		}
-		flags++
-		if !strings.Contains(name, " ") && !bools[name] {
-			t.Errorf("-%s has no placeholder in -h", name)
-		}
+	bools := []string{"install", "markdown", "openblas", "quiet", "reference"}
+	missing, listed := testsupport.MissingPlaceholders(stderr.String(), bools...)
+	for _, name := range missing {
+		t.Errorf("-%s has no placeholder in -h", name)
 	}
-	if flags == 0 {
+	if !listed {
 		t.Errorf("-h lists no flags:\n%s", stderr.String())
 	}
 }

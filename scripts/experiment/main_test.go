@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fimprune/fimprune/internal/testsupport"
 	"github.com/fimprune/fimprune/scripts/internal/cli"
 
 	"github.com/fimprune/fimprune/fimlib/adult"
@@ -107,14 +108,10 @@ func TestHelp(t *testing.T) {
 			t.Errorf("-h lacks %q", want)
 		}
 	}
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		if n, ok := strings.CutPrefix(line, "  -"); ok && !strings.Contains(n, " ") {
-			switch n {
-			case "cache", "no-checkpoints", "quiet", "study-split-seeds": // booleans take no value
-			default:
-				t.Errorf("-%s has no placeholder in -h (a backquoted word in its usage)", n)
-			}
-		}
+	// Booleans take no value.
+	missing, _ := testsupport.MissingPlaceholders(stderr.String(), "cache", "no-checkpoints", "quiet", "study-split-seeds")
+	for _, n := range missing {
+		t.Errorf("-%s has no placeholder in -h (a backquoted word in its usage)", n)
 	}
 }
 
