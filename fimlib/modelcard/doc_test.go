@@ -8,53 +8,11 @@ import (
 	"testing"
 
 	"github.com/fimprune/fimprune/fimlib/modelcard"
+	"github.com/fimprune/fimprune/internal/testsupport"
 )
 
 // cardDoc is the page that documents every field of a card.
 const cardDoc = "../../docs/modelcard.md"
-
-// jsonPath is one field of a card, e.g. "model.tensors[].shape". required:
-// a leaf, or an object of a type described at an earlier path (the page
-// documents it once, and has a row for each later path pointing there).
-type jsonPath struct {
-	path     string
-	required bool
-}
-
-// jsonPaths lists the fields of typ depth-first in field order, expanding a
-// struct type at its first path only.
-func jsonPaths(typ reflect.Type) []jsonPath {
-	var out []jsonPath
-	seen := map[reflect.Type]bool{typ: true}
-	var walk func(reflect.Type, string)
-	walk = func(typ reflect.Type, prefix string) {
-		for i := range typ.NumField() {
-			f := typ.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				panic("field without a JSON name: " + typ.Name() + "." + f.Name)
-			}
-			path, elem := prefix+name, f.Type
-			if elem.Kind() == reflect.Pointer {
-				elem = elem.Elem()
-			}
-			sep := "."
-			if elem.Kind() == reflect.Slice && elem.Elem().Kind() == reflect.Struct {
-				elem, sep = elem.Elem(), "[]."
-			}
-			switch {
-			case elem.Kind() != reflect.Struct, seen[elem]:
-				out = append(out, jsonPath{path, true})
-			default:
-				seen[elem] = true
-				out = append(out, jsonPath{path, false})
-				walk(elem, path+sep)
-			}
-		}
-	}
-	walk(typ, "")
-	return out
-}
 
 // TestCardDocumented checks docs/modelcard.md against the types: every field
 // of a card has a table row in its section "Fields" (the path in backquotes
@@ -64,10 +22,10 @@ func TestCardDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths := jsonPaths(reflect.TypeFor[modelcard.Card]())
+	paths := testsupport.JSONPaths(reflect.TypeFor[modelcard.Card]())
 	known := map[string]bool{}
 	for _, p := range paths {
-		known[p.path] = true
+		known[p.Path] = true
 	}
 	for _, p := range []string{"trained_rows.spec.deletion.keep", "method.id.family", "method.forget_rows",
 		"model.tensors[].shape", "training.recipe.patience", "data.splits.val"} {
@@ -97,8 +55,8 @@ func TestCardDocumented(t *testing.T) {
 		}
 	}
 	for _, p := range paths {
-		if p.required && !documented[p.path] {
-			t.Errorf("%s has no row for `%s`", cardDoc, p.path)
+		if p.Required && !documented[p.Path] {
+			t.Errorf("%s has no row for `%s`", cardDoc, p.Path)
 		}
 	}
 }

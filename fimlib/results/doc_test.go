@@ -8,55 +8,11 @@ import (
 	"testing"
 
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/internal/testsupport"
 )
 
 // schemaDoc is the page that documents every field.
 const schemaDoc = "../../docs/results-schema.md"
-
-// jsonPath is one field of a JSON document, e.g. "models.pruned[].layers[].name".
-type jsonPath struct {
-	path string
-	// required: a leaf, or an object of a type already described at an
-	// earlier path (which the page documents once, as a row pointing to it).
-	required bool
-}
-
-// jsonPaths lists the fields of typ depth-first in field order. A struct type
-// is expanded at its first path only.
-func jsonPaths(typ reflect.Type) []jsonPath {
-	var out []jsonPath
-	seen := map[reflect.Type]bool{typ: true}
-	var walk func(reflect.Type, string)
-	walk = func(typ reflect.Type, prefix string) {
-		for i := range typ.NumField() {
-			f := typ.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				panic("field without a JSON name: " + typ.Name() + "." + f.Name)
-			}
-			path, elem := prefix+name, f.Type
-			if elem.Kind() == reflect.Pointer {
-				elem = elem.Elem()
-			}
-			sep := "."
-			if elem.Kind() == reflect.Slice && elem.Elem().Kind() == reflect.Struct {
-				elem, sep = elem.Elem(), "[]."
-			}
-			switch {
-			case elem.Kind() != reflect.Struct:
-				out = append(out, jsonPath{path, true})
-			case seen[elem]:
-				out = append(out, jsonPath{path, true})
-			default:
-				seen[elem] = true
-				out = append(out, jsonPath{path, false})
-				walk(elem, path+sep)
-			}
-		}
-	}
-	walk(typ, "")
-	return out
-}
 
 // TestSchemaDocumented checks docs/results-schema.md against the types: every
 // field of results.json and of inference_report_summary.json has a table row
@@ -67,13 +23,13 @@ func TestSchemaDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths := append(jsonPaths(reflect.TypeFor[results.Results]()), jsonPaths(reflect.TypeFor[results.Summary]())...)
+	paths := append(testsupport.JSONPaths(reflect.TypeFor[results.Results]()), testsupport.JSONPaths(reflect.TypeFor[results.Summary]())...)
 	if len(paths) < 100 {
 		t.Fatalf("only %d paths; the walk is broken", len(paths))
 	}
 	known := map[string]bool{}
 	for _, p := range paths {
-		known[p.path] = true
+		known[p.Path] = true
 	}
 
 	documented := map[string]bool{}
@@ -94,8 +50,8 @@ func TestSchemaDocumented(t *testing.T) {
 		}
 	}
 	for _, p := range paths {
-		if p.required && !documented[p.path] {
-			t.Errorf("%s has no row for `%s`", schemaDoc, p.path)
+		if p.Required && !documented[p.Path] {
+			t.Errorf("%s has no row for `%s`", schemaDoc, p.Path)
 		}
 	}
 }
@@ -104,8 +60,8 @@ func TestSchemaDocumented(t *testing.T) {
 // TestSchemaDocumented cannot pass by checking nothing.
 func TestJSONPaths(t *testing.T) {
 	got := map[string]bool{}
-	for _, p := range jsonPaths(reflect.TypeFor[results.Results]()) {
-		got[p.path] = p.required
+	for _, p := range testsupport.JSONPaths(reflect.TypeFor[results.Results]()) {
+		got[p.Path] = p.Required
 	}
 	for path, required := range map[string]bool{
 		"schema":                           true,

@@ -5,6 +5,7 @@ package testsupport
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -45,4 +46,50 @@ func MissingPlaceholders(help string, bools ...string) (missing []string, listed
 		}
 	}
 	return missing, listed
+}
+
+// JSONPath is one field of a JSON document, e.g.
+// "models.pruned[].layers[].name". Required: a leaf, or an object of a type
+// already described at an earlier path (which a schema page documents once,
+// with a row at each later path pointing to it).
+type JSONPath struct {
+	Path     string
+	Required bool
+}
+
+// JSONPaths lists the fields of the struct type typ depth-first in field
+// order, by their JSON names (it panics on a field without one). A struct
+// type is expanded at its first path only. The schema pages' tests check
+// their tables against it.
+func JSONPaths(typ reflect.Type) []JSONPath {
+	var out []JSONPath
+	seen := map[reflect.Type]bool{typ: true}
+	var walk func(reflect.Type, string)
+	walk = func(typ reflect.Type, prefix string) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				panic("field without a JSON name: " + typ.Name() + "." + f.Name)
+			}
+			path, elem := prefix+name, f.Type
+			if elem.Kind() == reflect.Pointer {
+				elem = elem.Elem()
+			}
+			sep := "."
+			if elem.Kind() == reflect.Slice && elem.Elem().Kind() == reflect.Struct {
+				elem, sep = elem.Elem(), "[]."
+			}
+			switch {
+			case elem.Kind() != reflect.Struct, seen[elem]:
+				out = append(out, JSONPath{path, true})
+			default:
+				seen[elem] = true
+				out = append(out, JSONPath{path, false})
+				walk(elem, path+sep)
+			}
+		}
+	}
+	walk(typ, "")
+	return out
 }
