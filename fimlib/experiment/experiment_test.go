@@ -237,10 +237,10 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// TestRunWithGeneratedData runs every phase on a small generated dataset in
-// the Adult format, so the pipeline is covered without the real files.
-func TestRunWithGeneratedData(t *testing.T) {
-	dir := t.TempDir()
+// generatedSet writes a small generated dataset in the Adult format (600
+// training-file rows, 300 test-file rows) into dir and loads it.
+func generatedSet(t *testing.T, dir string) *adult.Dataset {
+	t.Helper()
 	dataPath, testPath := filepath.Join(dir, "a.data"), filepath.Join(dir, "a.test")
 	adulttest.WriteSynthetic(t, dataPath, 600, 1)
 	adulttest.WriteSynthetic(t, testPath, 300, 2)
@@ -248,6 +248,14 @@ func TestRunWithGeneratedData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return set
+}
+
+// TestRunWithGeneratedData runs every phase on a small generated dataset in
+// the Adult format, so the pipeline is covered without the real files.
+func TestRunWithGeneratedData(t *testing.T) {
+	dir := t.TempDir()
+	set := generatedSet(t, dir)
 	cfg := experiment.Default()
 	cfg.OutDir = filepath.Join(dir, "run")
 	cfg.Arch.Inputs = len(set.Features)
@@ -408,13 +416,7 @@ func checkCards(t *testing.T, cfg experiment.Config, res *results.Results, set *
 // and the results file records both and validates.
 func TestStudySplitSeeds(t *testing.T) {
 	dir := t.TempDir()
-	dataPath, testPath := filepath.Join(dir, "a.data"), filepath.Join(dir, "a.test")
-	adulttest.WriteSynthetic(t, dataPath, 600, 1)
-	adulttest.WriteSynthetic(t, testPath, 300, 2)
-	set, err := adult.LoadFiles(dataPath, testPath, adult.Options{SkipChecksum: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := generatedSet(t, dir)
 	cfg := experiment.Default()
 	cfg.OutDir = filepath.Join(dir, "run")
 	cfg.Arch.Inputs = len(set.Features)
