@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "7aeac03e5cfda34a85affdac9d5f3af95977557cc41974113bd378b9fdaebe79"
+const cacheSourceHash = "ce1252d30b065c3b127f720d821fdbc901dab6d0bd9068a2400cc01c995da596"

@@ -86,9 +86,12 @@ func (s *Session) Study(ctx context.Context) error {
 		for i := range ds {
 			cfg := s.cfg
 			cfg.SplitSeed += int64(i)
-			d, err := Prepare(s.d.Set, cfg)
-			if err != nil {
-				return fmt.Errorf("split seed %d: %w", cfg.SplitSeed, err)
+			d := s.d // the run's own split for the first seed
+			if i > 0 {
+				var err error
+				if d, err = Prepare(s.d.Set, cfg); err != nil {
+					return fmt.Errorf("split seed %d: %w", cfg.SplitSeed, err)
+				}
 			}
 			ds[i] = study.Data{Train: d.Train, Val: d.Val, Test: d.Test, SplitSeed: cfg.SplitSeed}
 		}

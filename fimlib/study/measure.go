@@ -16,8 +16,6 @@ import (
 // scoreKinds are the population attacks' scores, in report order.
 var scoreKinds = []mia.ScoreKind{mia.NegLoss, mia.Confidence, mia.NegEntropy, mia.LogitConfidence}
 
-func sqrt(x float64) float64 { return math.Sqrt(x) }
-
 // evaluator predicts the rows every measurement needs. It keeps one store
 // and one compiled evaluator and swaps each model's parameters in, since
 // compiling a graph per model would cost more than the predictions.

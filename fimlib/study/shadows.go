@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/mia"
@@ -58,13 +59,7 @@ type seedRefs struct {
 func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, ev *evaluator, seeds []uint64, cfg Config, logf func(string, ...any)) (*shadowAttack, error) {
 	t0 := time.Now()
 	k, pool := cfg.Shadows, d.Train.Rows()
-	inForget := make([]bool, pool)
-	for _, f := range forget {
-		for _, r := range f {
-			inForget[r] = true
-		}
-	}
-	background := complementOf(inForget)
+	background := complement(pool, slices.Concat(forget...))
 	halves := shadow.Inclusion(k, len(background), mix(seeds[0], 5))
 	sa := &shadowAttack{ev: ev, forget: forget, models: cfg.uliraModels(), block: shadow.Inclusion(k, len(forget), mix(seeds[0], 9))}
 	in := make([][]bool, k)
@@ -164,17 +159,6 @@ func probs(lc []float64) []float64 {
 	out := make([]float64, len(lc))
 	for i, x := range lc {
 		out[i] = 1 / (1 + math.Exp(-x))
-	}
-	return out
-}
-
-// complementOf lists the positions where skip is false.
-func complementOf(skip []bool) []int {
-	var out []int
-	for i, s := range skip {
-		if !s {
-			out = append(out, i)
-		}
 	}
 	return out
 }

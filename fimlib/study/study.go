@@ -37,6 +37,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -346,7 +347,7 @@ func change(before, after []mlp.Tensor) (changed, relL2 float64) {
 	if den == 0 {
 		return changed, 0
 	}
-	return changed, sqrt(num / den)
+	return changed, math.Sqrt(num / den)
 }
 
 // mix derives a seed for one purpose from a study seed (splitmix64).
