@@ -1,7 +1,8 @@
 // Package report renders fimprune's inference report from a results file
 // (results.json, schema "fimprune/results/v3", or the older v2 and v1) and
-// nothing else: it imports only package results, goldmark and gonum (plot,
-// and distuv for Student's t), never gomlx or fimlib's compute packages, so a
+// nothing else: it imports only packages results and deletion (for the
+// deletion record's page, [RenderDeletion]), goldmark and gonum (plot, and
+// distuv for Student's t), never gomlx or fimlib's compute packages, so a
 // report can be regenerated anywhere in well under a second (scripts/report)
 // and the experiment writes the same report at the end of a run
 // (scripts/experiment).

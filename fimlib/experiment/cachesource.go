@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "ce1252d30b065c3b127f720d821fdbc901dab6d0bd9068a2400cc01c995da596"
+const cacheSourceHash = "535ac6cec65c923bd294d3825ce828b927b16267d5ae3682970a869f4d8014f0"

@@ -110,7 +110,7 @@ func (s *Session) cards(sets map[string][]mlp.Tensor) (map[string]*modelcard.Car
 			ID:     results.MethodID{Family: results.FamilyFIM, Fraction: f, Recipe: recipeName(s.cfg.FineTune)},
 			Fisher: string(s.cfg.Fisher), Forget: forget,
 		}
-		c.Training.Recipe = rc.FineTune
+		c.Training.Recipe, c.Training.ScratchRecipe = rc.FineTune, rc.Train
 		c.TrainedRows, c.ValidationRows = retained, validation(s.cfg.FineTune)
 		out[name] = c
 	}

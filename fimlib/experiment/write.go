@@ -101,16 +101,7 @@ func saveCheckpoint(outDir, name string, params []mlp.Tensor, card *modelcard.Ca
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	store, err := mlp.NewStore(params, 0)
-	if err != nil {
-		return err
-	}
-	defer store.Finalize()
-	h, err := checkpoint.Build(store).Dir(tmp).Keep(1).Done()
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", name, err)
-	}
-	if err := h.Save(); err != nil {
+	if err := SaveParams(tmp, params); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", name, err)
 	}
 	if card != nil {
@@ -137,6 +128,24 @@ func saveCheckpoint(outDir, name string, params []mlp.Tensor, card *modelcard.Ca
 	}
 	return os.RemoveAll(old)
 }
+
+// SaveParams writes params into dir as a gomlx checkpoint ([LoadCheckpoint]
+// reads it back). It does not sync the files: [SyncTree] does.
+func SaveParams(dir string, params []mlp.Tensor) error {
+	store, err := mlp.NewStore(params, 0)
+	if err != nil {
+		return err
+	}
+	defer store.Finalize()
+	h, err := checkpoint.Build(store).Dir(dir).Keep(1).Done()
+	if err != nil {
+		return err
+	}
+	return h.Save()
+}
+
+// SyncTree fsyncs every file in dir, then dir itself.
+func SyncTree(dir string) error { return syncTree(dir) }
 
 // syncTree fsyncs every file in dir, then dir itself.
 func syncTree(dir string) error {
@@ -246,6 +255,10 @@ func resultsConfig(c Config) results.Config {
 		Selection: results.Selection{UtilityWeight: selection.UtilityWeight, PrivacyWeight: selection.PrivacyWeight},
 	}
 }
+
+// Environment describes the machine and the build, with start as the run's
+// time.
+func Environment(start time.Time) results.Environment { return environment(start) }
 
 func environment(start time.Time) results.Environment {
 	env := results.Environment{

@@ -68,9 +68,9 @@ func RowIDsHash(ids []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// isHash reports whether s is a hex SHA-256 as this package writes it: 64
+// IsHash reports whether s is a hex SHA-256 as fimprune writes it: 64
 // lower-case hex digits.
-func isHash(s string) bool {
+func IsHash(s string) bool {
 	if len(s) != 64 {
 		return false
 	}

@@ -1,5 +1,5 @@
 // Package modelcard defines the model card that fimprune writes beside every
-// checkpoint (checkpoints/<name>/card.json, schema "fimprune/modelcard/v1"):
+// checkpoint (checkpoints/<name>/card.json, schema "fimprune/modelcard/v2"):
 // a self-contained record of what a set of parameters is and where it came
 // from, so that a checkpoint can be checked, and later unlearned from, without
 // the run that made it. docs/modelcard.md describes every field.
@@ -27,9 +27,6 @@
 package modelcard
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,8 +34,12 @@ import (
 	"github.com/fimprune/fimprune/fimlib/results"
 )
 
-// Schema is the schema identifier of the cards this package writes and reads.
-const Schema = "fimprune/modelcard/v1"
+// Schema is the schema identifier of the cards this package writes.
+const Schema = "fimprune/modelcard/v2"
+
+// SchemaV1 is the schema before row sets could list rows (RowSpec.Minus and
+// RowSpec.Only); [Decode] still reads it, as a v2 card without those fields.
+const SchemaV1 = "fimprune/modelcard/v1"
 
 // File is the card's file name inside a checkpoint directory.
 const File = "card.json"
@@ -180,8 +181,15 @@ type Training struct {
 	// DropoutSeed seeds the dropout stream, ShuffleSeed the batch order.
 	DropoutSeed uint64 `json:"dropout_seed"`
 	ShuffleSeed uint64 `json:"shuffle_seed"`
-	// Recipe is the optimiser and its settings (results.TrainConfig).
-	Recipe results.TrainConfig `json:"recipe"`
+	// Recipe is the optimiser and its settings (results.TrainConfig). It is
+	// absent (the zero value) for a model made by a method that does not
+	// train (ssd, identity; schema v2), whose seeds above are then unused.
+	Recipe results.TrainConfig `json:"recipe,omitzero"`
+	// ScratchRecipe is, for an unlearned model (schema v2), the recipe its
+	// ancestor trained from scratch with: what retraining without the
+	// forgotten rows, and the reference models of a verification, use.
+	// Absent for a model trained from scratch, whose Recipe it is.
+	ScratchRecipe results.TrainConfig `json:"scratch_recipe,omitzero"`
 }
 
 // Build names the software that computed the parameters.
@@ -201,7 +209,7 @@ func (e *SchemaError) Error() string {
 	if e.Got == "" {
 		return fmt.Sprintf("modelcard: no \"schema\" field (want %q)", Schema)
 	}
-	return fmt.Sprintf("modelcard: unsupported schema %q (this version reads %q)", e.Got, Schema)
+	return fmt.Sprintf("modelcard: unsupported schema %q (this version reads %q and %q)", e.Got, Schema, SchemaV1)
 }
 
 // FieldError is a field of a [Card] that [Card.Validate] refuses.
@@ -223,30 +231,15 @@ func Marshal(c *Card) ([]byte, error) { return results.Marshal(c) }
 // after the card, more than [MaxBytes], and a card that fails
 // [Card.Validate].
 func Decode(r io.Reader) (*Card, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	var c Card
+	err := results.DecodeStrict(r, MaxBytes, "modelcard", func(schema string) error {
+		if schema != Schema && schema != SchemaV1 {
+			return &SchemaError{Got: schema}
+		}
+		return nil
+	}, &c)
 	if err != nil {
 		return nil, err
-	}
-	if len(data) > MaxBytes {
-		return nil, fmt.Errorf("modelcard: larger than %d bytes", MaxBytes)
-	}
-	var head struct {
-		Schema string `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("modelcard: %w", err)
-	}
-	if head.Schema != Schema {
-		return nil, &SchemaError{Got: head.Schema}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var c Card
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("modelcard: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("modelcard: data after the card")
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -133,6 +133,7 @@ func prunedCard(t *testing.T, set *adult.Dataset, parent *modelcard.Card) *model
 	c.Method = &modelcard.Method{ID: results.MethodID{Family: results.FamilyFIM, Fraction: 0.2, Recipe: results.RecipeSeed},
 		Fisher: modelcard.FisherEmpirical, Forget: rowSet(t, set, spec(modelcard.SplitTrain, modelcard.KeepDeleted))}
 	c.Training.InitSeed = nil
+	c.Training.ScratchRecipe = c.Training.Recipe
 	c.Training.Recipe = results.TrainConfig{Optimizer: "adam", LearningRate: 1e-4, AdamEpsilon: 1e-8, BatchSize: 64, MaxEpochs: 20}
 	c.TrainedRows = rowSet(t, set, spec(modelcard.SplitTrain, modelcard.KeepRetained))
 	c.ValidationRows = nil

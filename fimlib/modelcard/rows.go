@@ -32,6 +32,14 @@ type RowSpec struct {
 	// Deletion, when set, narrows the split to the rows kept or deleted by a
 	// deletion spec; nil: the whole split.
 	Deletion *DeletionDraw `json:"deletion,omitempty"`
+	// Minus, when set, removes the rows with these stable ids from the rows
+	// formed above: the rows deleted on request since (scripts/forget).
+	// Only, when set, keeps exactly the rows with these ids, each of which
+	// must be among the rows formed above: a set of rows named one by one,
+	// such as a deletion request. Both are in adult.RowID.Compare order,
+	// without repeats; at most one of them is set (schema v2 only).
+	Minus []string `json:"minus,omitempty"`
+	Only  []string `json:"only,omitempty"`
 }
 
 // DeletionDraw is a deletion set drawn from a split: adult.ParseDeletionSpec
@@ -52,14 +60,22 @@ type DeletionDraw struct {
 func (s RowSpec) String() string {
 	split := s.Split + " split (split seed " + strconv.FormatInt(s.SplitSeed, 10) + ")"
 	d := s.Deletion
-	if d == nil {
-		return split
+	out := split
+	if d != nil {
+		del := "deletion " + d.Spec + " (deletion seed " + strconv.FormatInt(d.Seed, 10) + ")"
+		if d.Keep == KeepDeleted {
+			out = del + " of the " + split
+		} else {
+			out = split + " minus " + del
+		}
 	}
-	del := "deletion " + d.Spec + " (deletion seed " + strconv.FormatInt(d.Seed, 10) + ")"
-	if d.Keep == KeepDeleted {
-		return del + " of the " + split
+	switch {
+	case len(s.Only) > 0:
+		return fmt.Sprintf("%d listed rows of the %s", len(s.Only), out)
+	case len(s.Minus) > 0:
+		return fmt.Sprintf("%s minus %d listed rows", out, len(s.Minus))
 	}
-	return split + " minus " + del
+	return out
 }
 
 // Rows forms the rows of s from set: dataset indices, in the order
@@ -80,25 +96,61 @@ func (s RowSpec) Rows(set *adult.Dataset) ([]int, error) {
 	default:
 		return nil, fmt.Errorf("modelcard: row spec: split %q, want %s, %s or %s", s.Split, SplitTrain, SplitVal, SplitTest)
 	}
-	d := s.Deletion
-	if d == nil {
+	if d := s.Deletion; d != nil {
+		spec, err := adult.ParseDeletionSpec(d.Spec)
+		if err != nil {
+			return nil, err
+		}
+		deleted, err := spec.Select(rows, d.Seed)
+		if err != nil {
+			return nil, err
+		}
+		switch d.Keep {
+		case KeepDeleted:
+			rows = deleted
+		case KeepRetained:
+			rows = adult.Retained(rows, deleted)
+		default:
+			return nil, fmt.Errorf("modelcard: row spec: keep %q, want %s or %s", d.Keep, KeepRetained, KeepDeleted)
+		}
+	}
+	if len(s.Only) > 0 && len(s.Minus) > 0 {
+		return nil, fmt.Errorf("modelcard: row spec: both only and minus")
+	}
+	listed := s.Only
+	if len(listed) == 0 {
+		listed = s.Minus
+	}
+	if len(listed) == 0 {
 		return rows, nil
 	}
-	spec, err := adult.ParseDeletionSpec(d.Spec)
-	if err != nil {
-		return nil, err
+	member := make(map[int]bool, len(rows))
+	for _, r := range rows {
+		member[r] = true
 	}
-	deleted, err := spec.Select(rows, d.Seed)
-	if err != nil {
-		return nil, err
+	picked := make(map[int]bool, len(listed))
+	for _, text := range listed {
+		id, err := adult.ParseRowID(text)
+		if err != nil {
+			return nil, err
+		}
+		i, ok := set.Index(id)
+		if !ok || !member[i] {
+			return nil, fmt.Errorf("modelcard: row spec: listed row %s is not one of the %s", text, RowSpec{Split: s.Split, SplitSeed: s.SplitSeed, Deletion: s.Deletion})
+		}
+		if picked[i] {
+			return nil, fmt.Errorf("modelcard: row spec: row %s listed twice", text)
+		}
+		picked[i] = true
 	}
-	switch d.Keep {
-	case KeepDeleted:
-		return deleted, nil
-	case KeepRetained:
-		return adult.Retained(rows, deleted), nil
+	keep := len(s.Only) > 0
+	out := make([]int, 0, len(rows))
+	for _, r := range rows {
+		if picked[r] == keep {
+			out = append(out, r)
+		}
 	}
-	return nil, fmt.Errorf("modelcard: row spec: keep %q, want %s or %s", d.Keep, KeepRetained, KeepDeleted)
+	return out, nil
 }
 
 // RowSet is a set of rows as a card records it: how it was formed, how many

@@ -55,7 +55,7 @@ func (c *Card) Validate() error {
 	if c == nil {
 		return &FieldError{Path: "", Problem: "nil card"}
 	}
-	if c.Schema != Schema {
+	if c.Schema != Schema && c.Schema != SchemaV1 {
 		return &SchemaError{Got: c.Schema}
 	}
 	v := &validator{}
@@ -66,8 +66,8 @@ func (c *Card) Validate() error {
 		v.fail("parent_params_sha256", "set without method or method without it; want both (an unlearned model) or neither")
 	case c.Parent != nil:
 		v.hash("parent_params_sha256", *c.Parent)
-		if *c.Parent == c.ParamsSHA256 {
-			v.fail("parent_params_sha256", "the card's own params_sha256: a model is not its own parent")
+		if *c.Parent == c.ParamsSHA256 && (c.Method == nil || c.Method.ID.Family != results.FamilyIdentity) {
+			v.fail("parent_params_sha256", "the card's own params_sha256: a model is not its own parent (unless its method is identity, which changes nothing)")
 		}
 		v.method(c)
 	}
@@ -116,7 +116,7 @@ func (v *validator) str(path, s string, required bool) {
 }
 
 func (v *validator) hash(path, s string) {
-	if !isHash(s) {
+	if !IsHash(s) {
 		v.fail(path, "%q, want a SHA-256 as 64 lower-case hex digits", truncate(s))
 	}
 }
@@ -312,19 +312,44 @@ func (v *validator) training(c *Card) {
 		v.fail("training.init_seed", "present=%v for a model with parent=%v; want an init seed exactly for a model trained from scratch",
 			t.InitSeed != nil, c.Parent != nil)
 	}
-	r := t.Recipe
+	v2 := c.Schema != SchemaV1
+	switch {
+	case t.InitSeed == nil && v2 && t.ScratchRecipe == (results.TrainConfig{}):
+		v.fail("training.scratch_recipe", "absent for an unlearned model; want the recipe its ancestor trained from scratch with")
+	case t.InitSeed == nil && v2:
+		v.recipe("training.scratch_recipe", t.ScratchRecipe)
+	case t.ScratchRecipe != (results.TrainConfig{}):
+		v.fail("training.scratch_recipe", "present in a %s; want it only for an unlearned model of schema %s",
+			map[bool]string{true: "model trained from scratch", false: SchemaV1 + " card"}[t.InitSeed != nil], Schema)
+	}
+	if t.Recipe == (results.TrainConfig{}) {
+		trains := true
+		if c.Method != nil {
+			f := c.Method.ID.Family
+			trains = f != results.FamilySSD && f != results.FamilyIdentity
+		}
+		if trains || !v2 {
+			v.fail("training.recipe", "absent; want one for every model but one made by a method that does not train (ssd, identity) in a %s card", Schema)
+		}
+		return
+	}
+	v.recipe("training.recipe", t.Recipe)
+}
+
+// recipe checks one training recipe at path.
+func (v *validator) recipe(path string, r results.TrainConfig) {
 	if r.Optimizer != "adam" {
-		v.fail("training.recipe.optimizer", "%q, want \"adam\"", truncate(r.Optimizer))
+		v.fail(path+".optimizer", "%q, want \"adam\"", truncate(r.Optimizer))
 	}
 	if !(r.LearningRate > 0) || math.IsInf(r.LearningRate, 0) {
-		v.fail("training.recipe.learning_rate", "%s, want a finite number > 0", num(r.LearningRate))
+		v.fail(path+".learning_rate", "%s, want a finite number > 0", num(r.LearningRate))
 	}
 	if !(r.AdamEpsilon > 0) || math.IsInf(r.AdamEpsilon, 0) {
-		v.fail("training.recipe.adam_epsilon", "%s, want a finite number > 0", num(r.AdamEpsilon))
+		v.fail(path+".adam_epsilon", "%s, want a finite number > 0", num(r.AdamEpsilon))
 	}
-	v.count("training.recipe.batch_size", r.BatchSize, 1, MaxRows)
-	v.count("training.recipe.max_epochs", r.MaxEpochs, 1, MaxRows)
-	v.count("training.recipe.patience", r.Patience, 0, MaxRows)
+	v.count(path+".batch_size", r.BatchSize, 1, MaxRows)
+	v.count(path+".max_epochs", r.MaxEpochs, 1, MaxRows)
+	v.count(path+".patience", r.Patience, 0, MaxRows)
 }
 
 // rowSet checks one row set; forget says whether it is a method's forget
@@ -348,12 +373,25 @@ func (v *validator) rowSet(c *Card, path string, r RowSet, forget bool) {
 	if s.SplitSeed != d.SplitSeed {
 		v.fail(path+".spec.split_seed", "%d, want data.split_seed %d", s.SplitSeed, d.SplitSeed)
 	}
+	v.listed(c, path+".spec.minus", s.Minus)
+	v.listed(c, path+".spec.only", s.Only)
 	switch {
+	case len(s.Only) > 0 && len(s.Minus) > 0:
+		v.fail(path+".spec", "both only and minus; want at most one")
+	case len(s.Only) > 0 && !forget:
+		v.fail(path+".spec.only", "%d listed rows; only the forget rows of a method are listed one by one", len(s.Only))
+	case len(s.Only) > 0:
+		if s.Deletion != nil && s.Deletion.Keep != KeepRetained {
+			v.fail(path+".spec.deletion.keep", "%q, want %q: listed forget rows are trained rows", truncate(s.Deletion.Keep), KeepRetained)
+		}
+		if r.Count != len(s.Only) {
+			v.fail(path+".count", "%d, want the %d listed rows", r.Count, len(s.Only))
+		}
 	case s.Deletion == nil && forget:
-		v.fail(path+".spec.deletion", "none, want the deletion set (keep %q)", KeepDeleted)
+		v.fail(path+".spec.deletion", "none, want the deletion set (keep %q) or listed rows (only)", KeepDeleted)
 	case s.Deletion == nil:
-		if r.Count != size {
-			v.fail(path+".count", "%d, want the %s split's size %d", r.Count, s.Split, size)
+		if want := size - len(s.Minus); r.Count != want {
+			v.fail(path+".count", "%d, want the %s split's size %d minus %d listed rows", r.Count, s.Split, size, len(s.Minus))
 		}
 	default:
 		del := s.Deletion
@@ -375,6 +413,35 @@ func (v *validator) rowSet(c *Card, path string, r RowSet, forget bool) {
 	}
 	v.count(path+".count", r.Count, 1, MaxRows)
 	v.hash(path+".sha256", r.SHA256)
+}
+
+// listed checks a list of row ids (RowSpec.Minus or Only): schema v2, each
+// a row id in its one text form, in adult.RowID.Compare order, no repeats.
+func (v *validator) listed(c *Card, path string, ids []string) {
+	if len(ids) == 0 {
+		if ids != nil {
+			v.fail(path, "an empty list; leave it out instead")
+		}
+		return
+	}
+	if c.Schema == SchemaV1 {
+		v.fail(path, "%d listed rows in a %s card (listed rows are %s)", len(ids), SchemaV1, Schema)
+		return
+	}
+	v.count(path, len(ids), 1, MaxRows)
+	var prev adult.RowID
+	for i, text := range ids {
+		id, err := adult.ParseRowID(text)
+		if err != nil {
+			v.fail(fmt.Sprintf("%s[%d]", path, i), "%v", err)
+			return
+		}
+		if i > 0 && prev.Compare(id) >= 0 {
+			v.fail(fmt.Sprintf("%s[%d]", path, i), "%s after %s; want the ids in file-then-line order without repeats", text, prev)
+			return
+		}
+		prev = id
+	}
 }
 
 // MismatchError reports a card that does not describe the data it is

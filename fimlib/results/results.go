@@ -301,32 +301,53 @@ func (e *SchemaError) Error() string {
 // results that fail [Results.Validate]. It reads [Schema], [SchemaV2] and
 // [SchemaV1] files; Results.Schema keeps the version read.
 func Decode(r io.Reader) (*Results, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	var res Results
+	err := DecodeStrict(r, MaxBytes, "results", func(schema string) error {
+		if !supportedSchema(schema) {
+			return &SchemaError{Got: schema}
+		}
+		return nil
+	}, &res)
 	if err != nil {
 		return nil, err
-	}
-	if len(data) > MaxBytes {
-		return nil, fmt.Errorf("results: file larger than %d bytes", MaxBytes)
-	}
-	var head struct {
-		Schema string `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("results: %w", err)
-	}
-	if !supportedSchema(head.Schema) {
-		return nil, &SchemaError{Got: head.Schema}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var res Results
-	if err := dec.Decode(&res); err != nil {
-		return nil, fmt.Errorf("results: %w", err)
 	}
 	if err := res.Validate(); err != nil {
 		return nil, err
 	}
 	return &res, nil
+}
+
+// DecodeStrict reads one JSON document of at most max bytes from r into v,
+// as the project's versioned files are read: it passes the document's
+// "schema" field to schema first (which refuses another schema with its own
+// error), then decodes it refusing unknown fields and anything after the
+// document. Other errors are prefixed with what ("results", …).
+func DecodeStrict(r io.Reader, max int, what string, schema func(string) error, v any) error {
+	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > max {
+		return fmt.Errorf("%s: larger than %d bytes", what, max)
+	}
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := schema(head.Schema); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%s: data after the document", what)
+	}
+	return nil
 }
 
 // MaxBytes bounds the size of a results file Decode accepts.
