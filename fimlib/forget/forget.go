@@ -91,6 +91,11 @@ func Run(ctx context.Context, o Options) (*deletion.Record, error) {
 	if err := checkOutDir(o.OutDir); err != nil {
 		return nil, err
 	}
+	// The input and the chain behind it must check as -check would: a
+	// record, card or ledger changed since it was written is refused here.
+	if _, err := Check(o.ModelDir, nil); err != nil {
+		return nil, fmt.Errorf("the input model does not check: %w", err)
+	}
 	in, err := LoadModel(o.ModelDir)
 	if err != nil {
 		return nil, err

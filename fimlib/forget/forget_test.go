@@ -270,6 +270,14 @@ func TestForgetOverfitModel(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.expect) {
 				t.Errorf("%s changed: Check = %v, want an error with %q", c.name, err, c.expect)
 			}
+			// A request on the tampered model is refused, with nothing written.
+			o := options(t, dataDir, set, dir, filepath.Join(t.TempDir(), "out"))
+			if _, err := forget.Run(ctx, o); err == nil || !strings.Contains(err.Error(), c.expect) {
+				t.Errorf("%s changed: Run = %v, want an error with %q", c.name, err, c.expect)
+			}
+			if _, statErr := os.Stat(o.OutDir); !os.IsNotExist(statErr) {
+				t.Errorf("%s changed: the output directory was created", c.name)
+			}
 		}
 	})
 }

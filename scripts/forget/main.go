@@ -252,7 +252,11 @@ func printSummary(w io.Writer, rec *deletion.Record, out string) {
 	} else {
 		fmt.Fprintln(w, "verification: off (-verify 0): no claim is made")
 	}
-	fmt.Fprintf(w, "difference attack: AUC %.3f (exact retraining: %.3f)\n", rec.Difference.AUC, rec.Difference.ExactAUC)
+	exact := "not measured without references"
+	if rec.Verification != nil {
+		exact = fmt.Sprintf("%.3f", rec.Difference.ExactAUC)
+	}
+	fmt.Fprintf(w, "difference attack: AUC %.3f (exact retraining: %s)\n", rec.Difference.AUC, exact)
 	fmt.Fprintf(w, "test accuracy %.4f → %.4f; %.1f s (method %.1f s, references %.1f s, tests %.1f s)\n",
 		rec.Input.TestAccuracy, rec.Output.TestAccuracy, rec.Seconds.Total, rec.Seconds.Method, rec.Seconds.References, rec.Seconds.Verification)
 	fmt.Fprintf(w, "record: %s, report: %s\n", filepath.Join(out, deletion.File), filepath.Join(out, report.DeletionHTMLFile))
