@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "535ac6cec65c923bd294d3825ce828b927b16267d5ae3682970a869f4d8014f0"
+const cacheSourceHash = "4199812858f20aae6edd9d70bdc5d74076eb200745573dec6f2212c6132ee53d"

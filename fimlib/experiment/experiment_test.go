@@ -184,18 +184,11 @@ func testAccuracy(t *testing.T, dir string, params []mlp.Tensor) float64 {
 	return train.Accuracy(probs, d.Test.Y)
 }
 
-// withoutTimes renders r as JSON with every wall-time field, the environment
-// and the parallelism setting removed.
+// withoutTimes renders r as JSON without what varies from run to run
+// (results.Results.WithoutTimes).
 func withoutTimes(t *testing.T, r *results.Results) string {
 	t.Helper()
-	c := *r
-	c.Environment, c.Timings, c.Config.Parallel = results.Environment{}, results.Timings{}, 0
-	c.Models.Full.TrainSeconds, c.Models.Retrain.TrainSeconds, c.Fisher.Seconds = 0, 0, 0
-	c.Models.Pruned = append([]results.Pruned(nil), r.Models.Pruned...)
-	for i := range c.Models.Pruned {
-		c.Models.Pruned[i].FinetuneSeconds, c.Models.Pruned[i].DeletionSeconds = 0, 0
-	}
-	data, err := results.Marshal(&c)
+	data, err := results.Marshal(r.WithoutTimes())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,9 @@ func NewSession(cfg Config) (*Session, error) {
 		return nil, err
 	}
 	lock, ownLock := cfg.RunDirLock, false
-	if lock == nil {
+	// A shard of a study writes only into the store (many shards share one
+	// run directory); every other session holds the run directory.
+	if lock == nil && cfg.Study.Shard.Count == 0 {
 		var err error
 		if lock, err = rundir.Acquire(cfg.OutDir); err != nil {
 			return nil, err

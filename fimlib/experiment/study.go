@@ -2,10 +2,13 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/fimprune/fimprune/fimlib/results"
 
+	"github.com/fimprune/fimprune/fimlib/store"
 	"github.com/fimprune/fimprune/fimlib/study"
 )
 
@@ -30,6 +33,22 @@ type StudyConfig struct {
 	// that the intervals also cover the split; it costs Shadows shadow
 	// models per seed instead of one pool.
 	SplitSeeds bool `json:",omitempty"`
+	// Store is the directory of the content-addressed store of the study's
+	// models (package store; "" is OutDir/store). A run reuses what is
+	// there, so an interrupted study resumes.
+	Store string `json:"-"`
+	// Shard, when Shard.Count > 0, makes the run compute only that shard's
+	// share of the study's models into Store ([RunShard]); a run without a
+	// shard assembles the study from the store.
+	Shard study.Shard `json:"-"`
+}
+
+// StoreDir is the study's store directory for a run in outDir.
+func (c StudyConfig) StoreDir(outDir string) string {
+	if c.Store != "" {
+		return c.Store
+	}
+	return filepath.Join(outDir, "store")
 }
 
 // DefaultStudy is the study mode's setting: 5 seeds, 64 shadows, 8 U-LiRA
@@ -37,10 +56,16 @@ type StudyConfig struct {
 var DefaultStudy = StudyConfig{Seeds: 5, Shadows: 64, ULiRAModels: study.DefaultULiRAModels, Fraction: 0.2}
 
 func (c StudyConfig) validate() []error {
-	if c.Seeds == 0 {
-		return nil
-	}
 	var errs []error
+	if sh := c.Shard; sh.Count < 0 || sh.Count > 0 && (sh.Index < 0 || sh.Index >= sh.Count) {
+		errs = append(errs, fmt.Errorf("study shard %d/%d: want 0 ≤ i < n", sh.Index, sh.Count))
+	}
+	if c.Seeds == 0 {
+		if c.Shard.Count > 0 {
+			errs = append(errs, errors.New("a study shard needs the study (study seeds > 0)"))
+		}
+		return errs
+	}
 	if c.Seeds < 0 {
 		errs = append(errs, fmt.Errorf("study seeds %d must not be negative", c.Seeds))
 	}
@@ -72,13 +97,18 @@ func (s *Session) Study(ctx context.Context) error {
 	for i := range seeds {
 		seeds[i] = s.cfg.Seed + uint64(i)
 	}
+	st0, err := store.Open(c.StoreDir(s.cfg.OutDir))
+	if err != nil {
+		return err
+	}
+	st0.Warn = s.log
 	scfg := study.Config{
 		Seeds: seeds, Fraction: c.Fraction, ForgetRows: len(s.d.DeletionRows), Shadows: c.Shadows, ULiRAModels: c.ULiRAModels,
 		Arch: s.cfg.Arch, Train: s.cfg.Train, FineTune: s.cfg.FineTune,
+		Store: st0, CodeVersion: fmt.Sprint(CacheVersion), Shard: c.Shard,
 		Progress: s.progress, Log: s.log,
 	}
 	var st *results.Study
-	var err error
 	if !c.SplitSeeds {
 		st, err = study.Run(ctx, s.backend, study.Data{Train: s.d.Train, Val: s.d.Val, Test: s.d.Test, SplitSeed: s.cfg.SplitSeed}, scfg)
 	} else {
@@ -102,4 +132,45 @@ func (s *Session) Study(ctx context.Context) error {
 	}
 	s.res.Study = st
 	return nil
+}
+
+// RunShard computes shard cfg.Study.Shard of the study's models into the
+// store and returns: it loads the data, runs the study's units that are the
+// shard's (waiting for the full and shadow models other shards compute when
+// its units start from them) and writes nothing else. It takes no lock on
+// the run directory, so that many shards can share it; the store needs none.
+func RunShard(ctx context.Context, cfg Config) error {
+	return runShard(ctx, cfg, nil)
+}
+
+// RunShardWithData is [RunShard] on data prepared by the caller.
+func RunShardWithData(ctx context.Context, cfg Config, d *Data) error {
+	return runShard(ctx, cfg, d)
+}
+
+func runShard(ctx context.Context, cfg Config, d *Data) error {
+	if cfg.Study.Shard.Count == 0 {
+		return errors.New("experiment: RunShard needs a shard (Study.Shard)")
+	}
+	s, err := NewSession(cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if d == nil {
+		err = s.LoadData()
+	} else {
+		err = s.UseData(d)
+	}
+	if err != nil {
+		return err
+	}
+	err = s.Study(ctx)
+	if errors.Is(err, study.ErrShardDone) {
+		return nil
+	}
+	if err == nil {
+		return errors.New("experiment: the shard's study finished without its sentinel (is the study on?)")
+	}
+	return err
 }

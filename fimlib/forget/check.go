@@ -70,7 +70,11 @@ func Check(dir string, set *adult.Dataset) (*CheckReport, error) {
 			rep.Checked = append(rep.Checked, fmt.Sprintf("%s: no ledger, a model trained by a run: the start of the chain", dir))
 			return rep, nil
 		}
-		rep.Checked = append(rep.Checked, fmt.Sprintf("%s: ledger of %d lines, an unbroken hash chain ending at this model", dir, len(m.Ledger)))
+		lines := "lines"
+		if len(m.Ledger) == 1 {
+			lines = "line"
+		}
+		rep.Checked = append(rep.Checked, fmt.Sprintf("%s: ledger of %d %s, an unbroken hash chain ending at this model", dir, len(m.Ledger), lines))
 		last := m.Ledger[len(m.Ledger)-1]
 		recPath := filepath.Join(dir, deletion.File)
 		recHash, err := deletion.FileHash(recPath)

@@ -88,6 +88,9 @@ func Run(ctx context.Context, o Options) (*deletion.Record, error) {
 	if o.Method == nil {
 		return nil, errors.New("forget: no method")
 	}
+	if o.Test == (TestConfig{}) {
+		o.Test = DefaultTest
+	}
 	if err := checkOutDir(o.OutDir); err != nil {
 		return nil, err
 	}

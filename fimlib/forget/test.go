@@ -152,7 +152,7 @@ func MembershipTest(refs []Scores, in, out Scores, cfg TestConfig) (deletion.Ver
 		v.Reason = fmt.Sprintf("the test cannot see the rows even in the model before deletion (AUC %.3f, p = %.2g; %s), so it cannot tell a model that kept them from one that never saw them", v.Input.AUC, v.Input.P, refsDesc)
 	case v.Output.Upper >= v.PassBound:
 		v.Verdict = deletion.Inconclusive
-		v.Reason = fmt.Sprintf("the model is not distinguishable from the references (AUC %.3f, p = %.2g), but its upper bound %.3f is not below the pass bound %.3f (%.0f %% of the input model's excess AUC %.3f): more reference models would narrow it", v.Output.AUC, v.Output.P, v.Output.Upper, v.PassBound, 100*cfg.Margin, v.Input.AUC-v.NullMean)
+		v.Reason = fmt.Sprintf("the model is not distinguishable from the references (AUC %.3f, p = %.2g), but its upper bound %.3f is not below the pass bound %.3f (%.0f %% of the input model's excess AUC %.3f): the spread between models that never saw the rows sets that bound, so more deleted rows or a stronger trace in the input model would be needed (more references narrow it only a little)", v.Output.AUC, v.Output.P, v.Output.Upper, v.PassBound, 100*cfg.Margin, v.Input.AUC-v.NullMean)
 	default:
 		v.Verdict = deletion.Pass
 		v.Reason = fmt.Sprintf("the model before deletion tells the rows apart (AUC %.3f, p = %.2g); after it, AUC %.3f with upper bound %.3f, below the pass bound %.3f, where %s", v.Input.AUC, v.Input.P, v.Output.AUC, v.Output.Upper, v.PassBound, refsDesc)

@@ -436,3 +436,28 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// WithoutTimes returns a copy of r with what varies from run to run of one
+// configuration removed: every wall time (the timings, each model's and
+// method's seconds, the study's), the environment and the parallelism
+// setting. Two runs with one seed, on one build, give equal copies however
+// they were scheduled (models trained at once, study shards).
+func (r *Results) WithoutTimes() *Results {
+	c := *r
+	c.Environment, c.Timings, c.Config.Parallel = Environment{}, Timings{}, 0
+	c.Models.Full.TrainSeconds, c.Models.Retrain.TrainSeconds, c.Fisher.Seconds = 0, 0, 0
+	c.Models.Pruned = append([]Pruned(nil), r.Models.Pruned...)
+	for i := range c.Models.Pruned {
+		c.Models.Pruned[i].FinetuneSeconds, c.Models.Pruned[i].DeletionSeconds = 0, 0
+	}
+	if r.Study != nil {
+		st := *r.Study
+		st.Seconds = 0
+		st.Methods = append([]Method(nil), r.Study.Methods...)
+		for i := range st.Methods {
+			st.Methods[i].Seconds = Estimate{}
+		}
+		c.Study = &st
+	}
+	return &c
+}

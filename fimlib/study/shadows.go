@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/mia"
+	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/fimprune/fimprune/fimlib/shadow"
 	"github.com/fimprune/fimprune/fimlib/unlearn"
@@ -56,7 +57,11 @@ type seedRefs struct {
 
 // trainShadows trains cfg.Shadows shadows (see the package documentation),
 // scores them and chooses RMIA's a on them.
-func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, ev *evaluator, seeds []uint64, cfg Config, logf func(string, ...any)) (*shadowAttack, error) {
+//
+// The training is unit i of plan: in a shard that does not need the shadows
+// it returns nil, and in a shard that does it returns them unscored (the
+// shard only runs methods on them).
+func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, ev *evaluator, seeds []uint64, cfg Config, logf func(string, ...any), plan *planner, i int, needed bool) (*shadowAttack, error) {
 	t0 := time.Now()
 	k, pool := cfg.Shadows, d.Train.Rows()
 	background := complement(pool, slices.Concat(forget...))
@@ -88,11 +93,29 @@ func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, 
 		sa.inOf, sa.outOf = append(sa.inOf, ins), append(sa.outOf, outs)
 	}
 	scfg := shadow.Config{Models: k, Seed: mix(seeds[0], 6), Arch: cfg.Arch, Train: cfg.Train}
-	set, err := shadow.TrainWith(ctx, env.Backend, d.Train, &d.Val, scfg, in, env.Progress)
-	if err != nil {
+	var params [][]mlp.Tensor
+	desc := struct {
+		Models    int    `json:"models"`
+		Seed      uint64 `json:"seed"`
+		Train     recipe `json:"train"`
+		Inclusion string `json:"inclusion"`
+	}{k, scfg.Seed, recipeOf(cfg.Train), inclusionHash(in)}
+	have, err := plan.unit(ctx, i, StageModels, fmt.Sprintf("%d shadow models", k), desc, &params, needed, func() error {
+		set, err := shadow.TrainWith(ctx, env.Backend, d.Train, &d.Val, scfg, in, env.Progress)
+		if err != nil {
+			return err
+		}
+		params = set.Params
+		return nil
+	})
+	if err != nil || !have {
 		return nil, err
 	}
-	sa.set = set
+	sa.set = &shadow.Set{Arch: cfg.Arch, In: in, Params: params}
+	if plan.sharded() {
+		return sa, nil
+	}
+	set := sa.set
 	for s := range k {
 		v, err := ev.view(set.Params[s])
 		if err != nil {
@@ -113,7 +136,7 @@ func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, 
 		sa.lcPool, sa.lcTest = append(sa.lcPool, lcPool), append(sa.lcTest, lcTest)
 		sa.pPool, sa.pTest, sa.pVal = append(sa.pPool, probs(lcPool)), append(sa.pTest, probs(lcTest)), append(sa.pVal, probs(lcVal))
 	}
-	logf("trained and scored %d shadow models in %.1f s", k, time.Since(t0).Seconds())
+	logf("scored %d shadow models (trained or from the store) in %.1f s", k, time.Since(t0).Seconds())
 
 	// RMIA's a, chosen by attacking shadows with the others as references.
 	r := rand.New(rand.NewPCG(mix(seeds[0], 10), 0x7e))
@@ -256,11 +279,9 @@ func aucOf(stat []float64, member []bool) (float64, error) {
 	return mia.AUC(mem, non)
 }
 
-// perExample runs method on the first sa.models IN shadows of every seed
-// and compares those unlearned shadows with the first sa.models OUT
-// shadows on the seed's forget rows: U-LiRA (rotated) and the challenge's
-// ε, per seed, into per[i].
-func (sa *shadowAttack) perExample(ctx context.Context, env unlearn.Env, method unlearn.Method, per []metrics, seeds []uint64) error {
+// uliraTasks are the tasks of U-LiRA and ε: for every seed, its forget
+// rows on the first sa.models IN shadows.
+func (sa *shadowAttack) uliraTasks(seeds []uint64) []unlearn.Task {
 	var tasks []unlearn.Task
 	for i, f := range sa.forget {
 		skip := make([]bool, len(sa.set.In[0]))
@@ -277,10 +298,13 @@ func (sa *shadowAttack) perExample(ctx context.Context, env unlearn.Env, method 
 			tasks = append(tasks, unlearn.Task{Name: fmt.Sprintf("seed %d, shadow %d", seeds[i], s), Model: sa.set.Params[s], Retain: retain, Forget: f, Seed: mix(seeds[i], 8) + uint64(j)})
 		}
 	}
-	out, err := method.Unlearn(ctx, env, tasks)
-	if err != nil {
-		return err
-	}
+	return tasks
+}
+
+// perExample compares the unlearned shadows out (the outcomes of
+// uliraTasks) with the first sa.models OUT shadows on each seed's forget
+// rows: U-LiRA (rotated) and the challenge's ε, per seed, into per[i].
+func (sa *shadowAttack) perExample(env unlearn.Env, out []unlearn.Outcome, per []metrics, seeds []uint64) error {
 	for i, f := range sa.forget {
 		unlearned, retrained := make([][]float64, sa.models), make([][]float64, sa.models)
 		fd := env.Pool.Select(f)

@@ -44,6 +44,7 @@ import (
 
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/fimlib/store"
 	"github.com/fimprune/fimprune/fimlib/train"
 	"github.com/fimprune/fimprune/fimlib/unlearn"
 	"github.com/fimprune/fimprune/fimlib/verdict"
@@ -72,9 +73,22 @@ type Config struct {
 	FineTune    train.Config // every method that trains after its edit
 	// Methods returns the methods compared at a fraction; nil means
 	// unlearn.Standard. They must include unlearn.Retrain{}.
-	Methods  func(fraction float64) []unlearn.Method
-	Verdict  verdict.Config // zero: verdict.Default
-	Progress *train.Progress
+	Methods func(fraction float64) []unlearn.Method
+	Verdict verdict.Config // zero: verdict.Default
+	// Store, if not nil, keeps every unit's models (the full models, the
+	// shadow models, each method's outcomes on them) under content keys: a
+	// run reuses what is there, so an interrupted run resumes and shards
+	// share their work. CodeVersion is part of every key (the version of
+	// the code behind the numbers, experiment.CacheVersion).
+	Store       *store.Store
+	CodeVersion string
+	// Shard, when Shard.Count > 0, computes only this shard's units into
+	// Store and returns ErrShardDone; a run without a shard then assembles
+	// the study from the store. ShardWait bounds waiting for a unit another
+	// shard computes (0: DefaultShardWait).
+	Shard     Shard
+	ShardWait time.Duration
+	Progress  *train.Progress
 	// Log, if not nil, receives one line per stage.
 	Log func(format string, args ...any)
 }
@@ -111,6 +125,12 @@ func (c Config) validate(d Data) error {
 		return fmt.Errorf("study: %d seeds × %d forget rows do not leave rows to retain among %d training rows", len(c.Seeds), c.ForgetRows, d.Train.Rows())
 	case d.Test.Rows() == 0 || d.Val.Rows() == 0:
 		return errors.New("study: no test or no validation rows")
+	case c.Shard.Count < 0 || c.Shard.Count > 0 && (c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count):
+		return fmt.Errorf("study: shard %d/%d, want 0 ≤ index < count", c.Shard.Index, c.Shard.Count)
+	case c.Shard.Stage < 0 || c.Shard.Stage > StageMethods || c.Shard.Stage != 0 && c.Shard.Count == 0:
+		return fmt.Errorf("study: stage %d of shard %d/%d, want 0, %d or %d of a shard", c.Shard.Stage, c.Shard.Index, c.Shard.Count, StageModels, StageMethods)
+	case c.Shard.Count > 0 && c.Store == nil:
+		return errors.New("study: a shard needs a store to put its units in")
 	}
 	seen := map[uint64]bool{}
 	for _, s := range c.Seeds {
@@ -206,15 +226,19 @@ func run(ctx context.Context, backend compute.Backend, ds []Data, cfg Config) (*
 			groups = append(groups, []int{i})
 		}
 	}
+	plan := newPlanner(cfg)
 	for g, idx := range groups {
 		d := ds[min(g, len(ds)-1)]
 		seeds := make([]uint64, len(idx))
 		for j, i := range idx {
 			seeds[j] = cfg.Seeds[i]
 		}
-		gr, err := runGroup(ctx, backend, d, seeds, methods, cfg)
+		gr, err := runGroup(ctx, backend, d, seeds, methods, cfg, plan)
 		if err != nil {
 			return nil, err
+		}
+		if plan.sharded() {
+			continue
 		}
 		for j, i := range idx {
 			st.ForgetSets[i] = gr.forgetSets[j]
@@ -229,6 +253,10 @@ func run(ctx context.Context, backend compute.Backend, ds []Data, cfg Config) (*
 				st.RMIASplits = append(st.RMIASplits, *gr.rmia)
 			}
 		}
+	}
+	if plan.sharded() {
+		cfg.Log("shard %d of %d: its units are in the store (%.1f s)", cfg.Shard.Index, cfg.Shard.Count, time.Since(start).Seconds())
+		return nil, ErrShardDone
 	}
 	for mi, m := range methods {
 		st.Methods = append(st.Methods, summarise(m.ID(), per[mi], cfg.Shadows > 0, cfg.uliraModels()))
@@ -248,8 +276,10 @@ type group struct {
 }
 
 // runGroup runs every method for seeds on one split d: the seeds' forget
-// sets (disjoint), full models, methods, shadow models and measurements.
-func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint64, methods []unlearn.Method, cfg Config) (*group, error) {
+// sets (disjoint), full models, methods, shadow models and measurements. Its
+// units go through plan (the store and the shard); in a shard it computes
+// only the shard's units and measures nothing.
+func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint64, methods []unlearn.Method, cfg Config, plan *planner) (*group, error) {
 	start := time.Now()
 	logf := cfg.Log
 	env := unlearn.Env{Backend: backend, Arch: cfg.Arch, Pool: d.Train, Val: &d.Val, FineTune: cfg.FineTune, Train: cfg.Train, Progress: cfg.Progress}
@@ -258,6 +288,18 @@ func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint
 	gr := &group{per: make([][]metrics, len(methods))}
 	for i, s := range seeds {
 		gr.forgetSets = append(gr.forgetSets, results.ForgetSet{Spec: ForgetSpec(cfg.ForgetRows), Seed: int64(mix(s, 7)), Rows: forget[i], SplitSeed: d.SplitSeed})
+	}
+	plan.group(env, d)
+	nm := len(methods)
+	base := plan.reserve(2 + 2*nm)
+	onFulls := func(mi int) int { return base + 2 + mi }
+	onShadows := func(mi int) int { return base + 2 + nm + mi }
+	needFulls, needShadows := !plan.sharded(), !plan.sharded()
+	if cfg.Shard.Stage != StageModels {
+		for mi := range methods {
+			needFulls = needFulls || plan.owns(onFulls(mi))
+			needShadows = needShadows || plan.owns(onShadows(mi))
+		}
 	}
 
 	// Full models, one per seed, in one ensemble.
@@ -268,24 +310,63 @@ func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint
 	}
 	tc := cfg.Train
 	tc.Name, tc.Progress = fmt.Sprintf("full models × %d seeds", n), cfg.Progress
-	fulls, err := train.FitEnsemble(ctx, backend, cfg.Arch, d.Train, &d.Val, tc, int64(mix(seeds[0], 2)), members)
+	dropout := int64(mix(seeds[0], 2))
+	var fulls [][]mlp.Tensor
+	fullsDesc := struct {
+		Seeds   []uint64 `json:"seeds"`
+		Dropout int64    `json:"dropout"`
+		Train   recipe   `json:"train"`
+	}{seeds, dropout, recipeOf(cfg.Train)}
+	haveFulls, err := plan.unit(ctx, base, StageModels, fmt.Sprintf("full models × %d seeds", n), fullsDesc, &fulls, needFulls, func() error {
+		res, err := train.FitEnsemble(ctx, backend, cfg.Arch, d.Train, &d.Val, tc, dropout, members)
+		if err != nil {
+			return fmt.Errorf("study: %w", err)
+		}
+		fulls = make([][]mlp.Tensor, n)
+		for i, r := range res {
+			fulls[i] = r.Params
+		}
+		logf("trained %d full models in %.1f s", n, time.Since(start).Seconds())
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("study: %w", err)
+		return nil, err
 	}
-	logf("trained %d full models in %.1f s", n, time.Since(start).Seconds())
-	tasks := make([]unlearn.Task, n)
-	for i, s := range seeds {
-		tasks[i] = unlearn.Task{Name: fmt.Sprintf("seed %d", s), Model: fulls[i].Params, Retain: complement(d.Train.Rows(), forget[i]), Forget: forget[i], Seed: mix(s, 3)}
+	var tasks []unlearn.Task
+	if haveFulls {
+		tasks = make([]unlearn.Task, n)
+		for i, s := range seeds {
+			tasks[i] = unlearn.Task{Name: fmt.Sprintf("seed %d", s), Model: fulls[i], Retain: complement(d.Train.Rows(), forget[i]), Forget: forget[i], Seed: mix(s, 3)}
+		}
 	}
 
 	ev := newEvaluator(backend, cfg.Arch, d)
 	defer ev.finalize()
 	var sh *shadowAttack
 	if cfg.Shadows > 0 {
-		if sh, err = trainShadows(ctx, env, d, forget, ev, seeds, cfg, logf); err != nil {
+		if sh, err = trainShadows(ctx, env, d, forget, ev, seeds, cfg, logf, plan, base+1, needShadows); err != nil {
 			return nil, err
 		}
-		gr.rmia = sh.rmiaSettings()
+		if sh != nil && !plan.sharded() {
+			gr.rmia = sh.rmiaSettings()
+		}
+	}
+
+	if plan.sharded() {
+		for mi, m := range methods {
+			if plan.owns(onFulls(mi)) {
+				if _, _, err := plan.unlearnUnit(ctx, onFulls(mi), env, m, tasks, fmt.Sprintf("%s on %d full models", m.Name(), n)); err != nil {
+					return nil, err
+				}
+			}
+			if sh != nil && plan.owns(onShadows(mi)) {
+				t := sh.uliraTasks(seeds)
+				if _, _, err := plan.unlearnUnit(ctx, onShadows(mi), env, m, t, fmt.Sprintf("%s on %d shadows", m.Name(), len(t))); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return gr, nil
 	}
 
 	// Every method on every seed's full model, then on the shadows.
@@ -294,7 +375,7 @@ func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint
 	var retrained []*view
 	for mi, m := range methods {
 		t0 := time.Now()
-		out, err := m.Unlearn(ctx, env, tasks)
+		out, _, err := plan.unlearnUnit(ctx, onFulls(mi), env, m, tasks, fmt.Sprintf("%s on %d full models", m.Name(), n))
 		if err != nil {
 			return nil, err
 		}
@@ -306,7 +387,7 @@ func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint
 				return nil, err
 			}
 			per[mi][i].zeroed, per[mi][i].seconds = float64(out[i].Zeroed), out[i].Seconds
-			per[mi][i].changed, per[mi][i].relL2 = change(fulls[i].Params, out[i].Params)
+			per[mi][i].changed, per[mi][i].relL2 = change(fulls[i], out[i].Params)
 		}
 		if m.ID().Role() == results.RoleReference && retrained == nil {
 			retrained = views[mi]
@@ -320,7 +401,12 @@ func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint
 		}
 		if sh != nil {
 			t0 := time.Now()
-			if err := sh.perExample(ctx, env, m, per[mi], seeds); err != nil {
+			t := sh.uliraTasks(seeds)
+			out, _, err := plan.unlearnUnit(ctx, onShadows(mi), env, m, t, fmt.Sprintf("%s on %d shadows", m.Name(), len(t)))
+			if err != nil {
+				return nil, err
+			}
+			if err := sh.perExample(env, out, per[mi], seeds); err != nil {
 				return nil, fmt.Errorf("study: %s on the shadows: %w", m.Name(), err)
 			}
 			logf("%s on %d shadows: U-LiRA accuracy %.3f (%.1f s)", m.Name(), n*sh.models, meanOf(per[mi], func(x metrics) float64 { return x.ulira }), time.Since(t0).Seconds())

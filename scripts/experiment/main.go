@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/fimprune/fimprune/scripts/internal/cli"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
 	"github.com/fimprune/fimprune/fimlib/fisher"
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/fimlib/study"
 	"github.com/fimprune/fimprune/fimlib/train"
 	"github.com/fimprune/fimprune/report"
 )
@@ -69,6 +71,9 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs.IntVar(&cfg.Study.ULiRAModels, "study-ulira-models", experiment.DefaultStudy.ULiRAModels, "study mode: `M` unlearned and M retrained shadow models per seed behind U-LiRA and ε (≥ 3)")
 	fs.BoolVar(&cfg.Study.SplitSeeds, "study-split-seeds", false, "study mode: give each seed its own train/validation/test split (split seeds -split-seed, +1, …) and its own shadow models (costs -study-shadows models per seed)")
 	fs.Float64Var(&cfg.Study.Fraction, "study-fraction", experiment.DefaultStudy.Fraction, "study mode: pruning fraction `F` of the pruning methods")
+	fs.StringVar(&cfg.Study.Store, "study-store", "", "study mode: `DIR` of the content-addressed store of the study's models, reused by every run and shard (default: -out's store/)")
+	shard := fs.String("study-shard", "", "study mode: compute only shard `I/N` (0 ≤ I < N) of the study's models into -study-store, then exit; a run without it assembles the study (docs: README, \"Running the study on a cluster\")")
+	stage := fs.Int("study-stage", 0, "study mode, with -study-shard: `S` = 1 computes only the shard's full and shadow models, 2 only its methods (after every shard's stage 1), 0 both (waiting for other shards' models)")
 	oldSeeds := fs.Int("seeds", 0, "deprecated: use -study-seeds `N`")
 	oldShadows := fs.Int("shadows", 0, "deprecated: use -study-shadows `K`")
 	recipe := fs.String("recipe", "seed", "fine-tuning `RECIPE` after pruning: seed (20 epochs, lr 1e-4) or fast (1 epoch, lr 1e-3, chosen on validation: docs/methods.md)")
@@ -99,6 +104,19 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		fmt.Fprintf(stderr, "experiment: -%s is deprecated; use -%s\n", a.old, a.new)
 		*a.to = *a.from
 	}
+	if *shard != "" {
+		var err error
+		if cfg.Study.Shard, err = parseShard(*shard); err != nil {
+			return cli.Usage(err)
+		}
+	}
+	switch {
+	case set["study-stage"] && *shard == "":
+		return cli.Usage(errors.New("-study-stage needs -study-shard I/N"))
+	case *stage < 0 || *stage > study.StageMethods:
+		return cli.Usage(fmt.Errorf("-study-stage %d: want 0 (both), 1 (models) or 2 (methods)", *stage))
+	}
+	cfg.Study.Shard.Stage = *stage
 	if err := checkStudy(cfg.Study, set); err != nil {
 		return cli.Usage(err)
 	}
@@ -136,6 +154,18 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	}
 	if !*quiet {
 		cfg.Log = stderr
+	}
+	if cfg.Study.Shard.Count > 0 {
+		if cfg.DataDir, err = adult.ResolveDir(*dataDir, cfg.Log); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if err := experiment.RunShard(ctx, cfg); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "study shard %d/%d, stage %d: its models are in %s (%.1f s); run without -study-shard to assemble the study\n",
+			cfg.Study.Shard.Index, cfg.Study.Shard.Count, cfg.Study.Shard.Stage, cfg.Study.StoreDir(cfg.OutDir), time.Since(t0).Seconds())
+		return nil
 	}
 	// Hold the run directory from the start to the report: Run's own lock
 	// would end before the report is written. A refused run downloads
@@ -196,7 +226,7 @@ func checkStudy(c experiment.StudyConfig, set map[string]bool) error {
 	}
 	seeds, shadows := name("study-seeds", "seeds"), name("study-shadows", "shadows")
 	if c.Seeds == 0 {
-		for _, f := range []string{"study-shadows", "shadows", "study-ulira-models", "study-fraction", "study-split-seeds"} {
+		for _, f := range []string{"study-shadows", "shadows", "study-ulira-models", "study-fraction", "study-split-seeds", "study-store", "study-shard", "study-stage"} {
 			if set[f] {
 				return fmt.Errorf("-%s needs -study-seeds N (the study is off)", f)
 			}
@@ -262,4 +292,15 @@ func printSummary(w io.Writer, r *results.Results, outDir string) {
 		wrote += ", " + experiment.CheckpointsDir + "/"
 	}
 	fmt.Fprintln(w, wrote)
+}
+
+// parseShard reads -study-shard I/N.
+func parseShard(s string) (study.Shard, error) {
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return study.Shard{}, fmt.Errorf("-study-shard %q: want I/N with 0 ≤ I < N, e.g. 0/4", s)
+	}
+	return study.Shard{Index: i, Count: n}, nil
 }

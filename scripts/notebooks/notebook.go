@@ -227,6 +227,17 @@ func (c Cell) HTML() string {
 	return b.String()
 }
 
+// Markdown concatenates the cell's text/markdown outputs.
+func (c Cell) Markdown() string {
+	var b strings.Builder
+	for _, o := range c.Outputs() {
+		if data, ok := o.raw["data"].(map[string]any); ok {
+			b.WriteString(joinText(data["text/markdown"]))
+		}
+	}
+	return b.String()
+}
+
 // Type is the output_type: "stream", "display_data", "execute_result" or "error".
 func (o Output) Type() string { return o.str("output_type") }
 

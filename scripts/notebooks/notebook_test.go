@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,7 +63,7 @@ func TestNotebookQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkOutputs(t, book, 0.80, 2)
+	checkOutputs(t, book, 0.80, 2, 3)
 	if paths := book.AbsolutePaths(machinePaths(filepath.Dir(filepath.Dir(nb)), options{runDir: filepath.Join(out, "run")})); len(paths) > 0 {
 		t.Errorf("outputs show paths of this machine: %q", paths)
 	}
@@ -80,9 +81,11 @@ func TestNotebookQuick(t *testing.T) {
 // checkOutputs checks what the executed notebook shows: every code cell ran
 // without errors, the full model's test accuracy is at least minAcc, there
 // are at least four SVG figures, the pruning cell shows per-tensor counts,
-// and section 13 ran a study over seeds seeds and shows the report's section
-// 8 with its verdicts, one of which it recomputes by hand.
-func checkOutputs(t *testing.T, book *Notebook, minAcc float64, seeds int) {
+// section 13 ran a study over seeds seeds and shows the report's section 8
+// with its verdicts, one of which it recomputes by hand, and section 14
+// honoured two deletion requests, each verified with refs reference models,
+// and checked their chain.
+func checkOutputs(t *testing.T, book *Notebook, minAcc float64, seeds, refs int) {
 	t.Helper()
 	if errs := book.Errors(); len(errs) > 0 {
 		t.Errorf("failing cells:\n%s", strings.Join(errs, "\n"))
@@ -95,6 +98,9 @@ func checkOutputs(t *testing.T, book *Notebook, minAcc float64, seeds int) {
 		// (the notebook's show() waits for GoNB with gonbui.Sync).
 		if _, main, ok := strings.Cut(c.Source(), "%%\n"); ok && strings.Contains(main, "show(") && c.HTML() == "" {
 			t.Errorf("cell %d (%s) displays nothing", i, c.Label())
+		}
+		if _, main, ok := strings.Cut(c.Source(), "%%\n"); ok && strings.Contains(main, "showMarkdown(") && c.Markdown() == "" {
+			t.Errorf("cell %d (%s) displays no Markdown", i, c.Label())
 		}
 	}
 
@@ -131,6 +137,7 @@ func checkOutputs(t *testing.T, book *Notebook, minAcc float64, seeds int) {
 		t.Error("the pruning cell shows no total over the 20,802 parameters")
 	}
 	checkStudy(t, book, seeds)
+	checkForget(t, book, refs)
 }
 
 // findingsRE matches the report's findings on FIM pruning (the seed
@@ -193,6 +200,76 @@ func checkStudy(t *testing.T, book *Notebook, seeds int) {
 	}
 }
 
+// checkForget checks section 14: the first request printed its verdict with
+// a reason, the power statement for refs reference models and the difference
+// attack; the record cell shows the deletion page with the same verdict; the
+// second request's cell checked the chain of both records back to the run's
+// full model, and its ledger's first line is the first request's model.
+func checkForget(t *testing.T, book *Notebook, refs int) {
+	t.Helper()
+	cell, ok := book.Tagged("forget")
+	if !ok {
+		t.Fatal("no cell tagged forget")
+	}
+	out := cell.OutputText()
+	verdict := regexp.MustCompile(`(?m)^verdict: (pass|fail|inconclusive)\nreason: \S`).FindStringSubmatch(out)
+	if verdict == nil {
+		t.Errorf("the forget cell prints no verdict with its reason:\n%s", out)
+	}
+	if m := regexp.MustCompile(`power: with K = (\d+) reference models the test detects an excess AUC of 0\.\d+`).FindStringSubmatch(out); m == nil {
+		t.Errorf("the forget cell prints no power statement:\n%s", out)
+	} else if k, _ := strconv.Atoi(m[1]); k != refs {
+		t.Errorf("the request was verified with %d reference models, want %d", k, refs)
+	}
+	if !regexp.MustCompile(`difference attack: AUC [01]\.\d+ for this deletion, [01]\.\d+ for exact retraining`).MatchString(out) {
+		t.Errorf("the forget cell prints no difference attack against exact retraining:\n%s", out)
+	}
+	models := regexp.MustCompile(`deleted 50 rows \(.*\) with ssd-a10-l1: model ([0-9a-f]{12}) → ([0-9a-f]{12})`).FindStringSubmatch(out)
+	if models == nil {
+		t.Errorf("the forget cell does not say which model it made:\n%s", out)
+	}
+
+	cell, ok = book.Tagged("forget-record")
+	if !ok {
+		t.Fatal("no cell tagged forget-record")
+	}
+	page := cell.Markdown()
+	for _, want := range []string{"# Deletion record", "## What was asked", "## Verification", "## Before/after leakage", "## Ledger", "Line 1 stands for this record"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the forget-record cell's page shows no %q", want)
+		}
+	}
+	if verdict != nil && !strings.Contains(page, "**Verdict: "+verdict[1]+".**") {
+		t.Errorf("the deletion page does not give the verdict %s the forget cell printed", verdict[1])
+	}
+
+	cell, ok = book.Tagged("forget-chain")
+	if !ok {
+		t.Fatal("no cell tagged forget-chain")
+	}
+	out = cell.OutputText()
+	for _, want := range []string{"checkpoints/full: no ledger, a model trained by a run: the start of the chain",
+		"forget-1: its ledger is the next model's without the last line", "card matches the data",
+		"the chain of 2 records and every checkpoint found are intact"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the forget-chain cell prints no %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\nmissing ") {
+		t.Errorf("the check did not find every model of the chain:\n%s", out)
+	}
+	if models != nil && !strings.Contains(out, fmt.Sprintf("ledger line 1: forget-1, 50 rows by ssd-a10-l1, model %s → %s,", models[1], models[2])) {
+		t.Errorf("the ledger's first line is not the first request (%s → %s):\n%s", models[1], models[2], out)
+	}
+	in := `[0-9a-f]{12}` // the second request's input: the first's output
+	if models != nil {
+		in = models[2]
+	}
+	if !regexp.MustCompile(`ledger line 2: forget-2, 50 rows by ssd-a10-l1, model ` + in + ` → [0-9a-f]{12}, verdict (pass|fail|inconclusive)`).MatchString(out) {
+		t.Errorf("the ledger has no second line for forget-2 starting from forget-1's model:\n%s", out)
+	}
+}
+
 // TestCommittedNotebook checks the notebook as committed, without running
 // it: it carries the outputs of a full (not quick) run with no failing cell
 // and no absolute paths, and rewriting it (as -update does) changes nothing.
@@ -206,7 +283,7 @@ func TestCommittedNotebook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkOutputs(t, book, 0.84, 5)
+	checkOutputs(t, book, 0.84, 5, 8)
 	for _, c := range book.Cells {
 		if strings.Contains(c.OutputText(), "quick settings: too few epochs") {
 			t.Errorf("cell %s: the committed outputs come from a quick run; refresh them with go run ./scripts/notebooks -update", c.Label())
