@@ -91,6 +91,9 @@ func Run(ctx context.Context, o Options) (*deletion.Record, error) {
 	if o.Test == (TestConfig{}) {
 		o.Test = DefaultTest
 	}
+	if o.Fallback && o.References == 0 {
+		return nil, errors.New("forget: the fallback to retraining needs the verification (References ≥ 3) to decide")
+	}
 	if err := checkOutDir(o.OutDir); err != nil {
 		return nil, err
 	}
@@ -208,17 +211,9 @@ func Run(ctx context.Context, o Options) (*deletion.Record, error) {
 	if v != nil {
 		logf("forget: verification %s: %s", v.Verdict, v.Reason)
 	}
-	if o.Fallback && (v == nil || v.Verdict != deletion.Pass) && method.ID.Family != results.FamilyRetrain {
-		first := deletion.Fallback{Method: method, OutputParamsSHA256: modelcard.ParamsHash(outParams)}
-		if v != nil {
-			first.Verification = *v
-			first.Reason = fmt.Sprintf("%s gave the verdict %q: %s", method.ID.Name(), v.Verdict, v.Reason)
-		} else {
-			first.Reason = fmt.Sprintf("%s was not verified (-verify 0)", method.ID.Name())
-		}
-		if v == nil {
-			return nil, errors.New("forget: -fallback retrain needs the verification (-verify K > 0) to decide")
-		}
+	if o.Fallback && v.Verdict != deletion.Pass && method.ID.Family != results.FamilyRetrain {
+		first := deletion.Fallback{Method: method, OutputParamsSHA256: modelcard.ParamsHash(outParams), Verification: *v,
+			Reason: fmt.Sprintf("%s gave the verdict %q: %s", method.ID.Name(), v.Verdict, v.Reason)}
 		logf("forget: falling back to retraining from scratch")
 		t2 := time.Now()
 		outParams, method, err = runMethod(ctx, env, unlearn.Retrain{}, in.Params, data, seed, false)

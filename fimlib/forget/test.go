@@ -6,6 +6,7 @@ import (
 
 	"github.com/fimprune/fimprune/fimlib/deletion"
 	"github.com/fimprune/fimprune/fimlib/mia"
+	"github.com/fimprune/fimprune/fimlib/unlearn"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -16,6 +17,12 @@ type TestConfig struct {
 	// the output may keep and pass (0.25).
 	Alpha, Power, Margin float64
 }
+
+// DefaultMethod is the method scripts/forget runs when none is chosen:
+// SSD, the approximate method nearest retraining on U-LiRA in the committed
+// study, which also does not train (README.md, "Deleting rows from a
+// trained model").
+var DefaultMethod unlearn.Method = unlearn.SSD{Alpha: 10, Lambda: 1}
 
 // DefaultTest are the settings scripts/forget uses.
 var DefaultTest = TestConfig{Alpha: 0.05, Power: 0.8, Margin: 0.25}

@@ -137,3 +137,27 @@ func TestAwait(t *testing.T) {
 		t.Errorf("Await of a missing key: %v", err)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	for k := range 3 {
+		key, _ := Key(k)
+		if err := s.Put(key, value{X: float64(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, _ := Key(0)
+	// A killed writer's temporary file is a leftover, not an entry.
+	if err := os.WriteFile(filepath.Join(s.Dir, key[:2], "."+key[:12]+".tmp-123"), []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n, left, err := s.Check(); n != 3 || left != 1 || err != nil {
+		t.Fatalf("Check = %d entries, %d leftovers, %v", n, left, err)
+	}
+	data, _ := os.ReadFile(s.path(key))
+	data[len(data)-1] ^= 1
+	os.WriteFile(s.path(key), data, 0o644)
+	if _, _, err := s.Check(); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("a damaged entry: %v", err)
+	}
+}

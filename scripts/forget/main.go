@@ -54,9 +54,10 @@ import (
 
 func main() { cli.Main("forget", run) }
 
-// DefaultMethod is the method a request runs when -method is not given; see
-// README.md ("Deleting rows from a trained model") for why.
-const DefaultMethod = "ssd-a10-l1"
+// DefaultMethod is the name of the method a request runs when -method is
+// not given (forget.DefaultMethod; README.md, "Deleting rows from a trained
+// model", says why).
+var DefaultMethod = forget.DefaultMethod.Name()
 
 // methods are the methods -method accepts at pruning fraction f: the
 // study's (unlearn.Standard) but the second retrain.
