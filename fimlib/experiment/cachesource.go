@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "4199812858f20aae6edd9d70bdc5d74076eb200745573dec6f2212c6132ee53d"
+const cacheSourceHash = "8c7da40f89102275f3160b37846bf423f0e69d1189eb48581b71c62119f84665"
