@@ -17,8 +17,10 @@ import (
 type CheckReport struct {
 	Checked   []string
 	Unchecked []string
-	// Entries is the model's ledger.
+	// Entries is the model's ledger; Model the model directory checked
+	// first (the one Check was given).
 	Entries []deletion.Entry
+	Model   *Model
 }
 
 // Check verifies the model directory dir and the chain behind it: the card,
@@ -46,7 +48,7 @@ func Check(dir string, set *adult.Dataset) (*CheckReport, error) {
 			return rep, err
 		}
 		if step == 0 {
-			rep.Entries = m.Ledger
+			rep.Entries, rep.Model = m.Ledger, m
 		}
 		rep.Checked = append(rep.Checked, fmt.Sprintf("%s: card valid, parameters hash to params_sha256 %s", dir, m.Card.ParamsSHA256))
 		if set != nil {

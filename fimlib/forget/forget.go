@@ -99,13 +99,11 @@ func Run(ctx context.Context, o Options) (*deletion.Record, error) {
 	}
 	// The input and the chain behind it must check as -check would: a
 	// record, card or ledger changed since it was written is refused here.
-	if _, err := Check(o.ModelDir, nil); err != nil {
+	rep, err := Check(o.ModelDir, nil)
+	if err != nil {
 		return nil, fmt.Errorf("the input model does not check: %w", err)
 	}
-	in, err := LoadModel(o.ModelDir)
-	if err != nil {
-		return nil, err
-	}
+	in := rep.Model
 	card := in.Card
 	if err := card.VerifyData(o.Set); err != nil {
 		return nil, fmt.Errorf("the data does not match %s: %w", filepath.Join(o.ModelDir, modelcard.File), err)
@@ -155,7 +153,7 @@ func Run(ctx context.Context, o Options) (*deletion.Record, error) {
 	}
 	env := unlearn.Env{
 		Backend: o.Backend, Arch: in.Arch, Pool: data.pool, Val: &data.val,
-		FineTune: train.SeedFineTune, Train: trainConfig(scratch), Progress: train.NewProgress(o.Log),
+		FineTune: train.SeedFineTune, Train: train.FromRecipe(scratch), Progress: train.NewProgress(o.Log),
 	}
 	seed := subSeed(o.Seed, card.ParamsSHA256+"/"+idsHash)
 	loaded := time.Since(start).Seconds()
@@ -365,15 +363,6 @@ func prepare(set *adult.Dataset, card *modelcard.Card, trained, forgetRows []int
 	return d, nil
 }
 
-func trainConfig(r results.TrainConfig) train.Config {
-	return train.Config{LearningRate: r.LearningRate, BatchSize: r.BatchSize, MaxEpochs: r.MaxEpochs, Patience: r.Patience, AdamEpsilon: r.AdamEpsilon}
-}
-
-func trainRecipe(c train.Config) results.TrainConfig {
-	return results.TrainConfig{Optimizer: "adam", LearningRate: c.LearningRate, AdamEpsilon: c.AdamEpsilon,
-		BatchSize: c.BatchSize, MaxEpochs: c.MaxEpochs, Patience: c.Patience}
-}
-
 // methodRecipe is the training recipe m uses in env, nil for a method that
 // does not train.
 func methodRecipe(m unlearn.Method, env unlearn.Env) *train.Config {
@@ -401,7 +390,7 @@ func runMethod(ctx context.Context, env unlearn.Env, m unlearn.Method, params []
 	desc := deletion.Method{ID: m.ID(), Default: isDefault, Exact: m.ID().Family == results.FamilyRetrain, Seed: seed,
 		Seconds: time.Since(t).Seconds()}
 	if r := methodRecipe(m, env); r != nil {
-		tc := trainRecipe(*r)
+		tc := r.Recipe()
 		desc.Training = &tc
 	}
 	var diff, norm float64
