@@ -24,7 +24,8 @@ func goList(t *testing.T, args ...string) []string {
 // TestImports pins the package's dependencies: it must render from
 // results.json (and deletion.json) alone, without gomlx, fimlib's compute
 // packages or a browser. The deletion record's schema brings the plain-Go
-// packages it is built from (modelcard, adult's row ids, param).
+// packages it is built from (modelcard, adult's row ids, param, the shared
+// field checks).
 func TestImports(t *testing.T) {
 	const self = "github.com/fimprune/fimprune/report"
 	direct := goList(t, "-f", `{{join .Imports "\n"}}`, self)
@@ -34,6 +35,7 @@ func TestImports(t *testing.T) {
 		"github.com/fimprune/fimprune/fimlib/modelcard",
 		"github.com/fimprune/fimprune/fimlib/adult",
 		"github.com/fimprune/fimprune/fimlib/param",
+		"github.com/fimprune/fimprune/internal/fieldcheck",
 	}
 	allowed := []string{
 		"github.com/fimprune/fimprune/fimlib/results",

@@ -5,14 +5,13 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/fimprune/fimprune/fimlib/adult"
 	"github.com/fimprune/fimprune/fimlib/modelcard"
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/internal/fieldcheck"
 )
 
 // FieldError is a field of a [Record] that [Record.Validate] refuses.
@@ -62,13 +61,13 @@ func (r *Record) Validate() error {
 	if r.Schema != Schema {
 		return &SchemaError{Got: r.Schema}
 	}
-	v := &validator{}
+	v := newValidator()
 	v.created(r.Created)
 	v.request(&r.Request)
 	v.checkpoint("input", &r.Input)
 	v.checkpoint("output", &r.Output)
-	if v.err == nil && r.Output.TrainedRows != r.Input.TrainedRows-r.Request.Count {
-		v.fail("output.trained_rows", "%d, want input.trained_rows − request.count = %d − %d = %d",
+	if v.Err == nil && r.Output.TrainedRows != r.Input.TrainedRows-r.Request.Count {
+		v.Fail("output.trained_rows", "%d, want input.trained_rows − request.count = %d − %d = %d",
 			r.Output.TrainedRows, r.Input.TrainedRows, r.Request.Count, r.Input.TrainedRows-r.Request.Count)
 	}
 	v.data(r.Data)
@@ -81,85 +80,51 @@ func (r *Record) Validate() error {
 	}
 	v.difference(r)
 	s := r.Seconds
-	v.nonNegative("seconds.load", s.Load)
-	v.nonNegative("seconds.method", s.Method)
-	v.nonNegative("seconds.references", s.References)
-	v.nonNegative("seconds.verification", s.Verification)
-	v.nonNegative("seconds.total", s.Total)
+	v.NonNegative("seconds.load", s.Load)
+	v.NonNegative("seconds.method", s.Method)
+	v.NonNegative("seconds.references", s.References)
+	v.NonNegative("seconds.verification", s.Verification)
+	v.NonNegative("seconds.total", s.Total)
 	b := r.Build
-	v.str("build.go_version", b.GoVersion, true)
-	v.str("build.gomlx_version", b.GomlxVersion, false)
-	v.str("build.backend", b.Backend, false)
-	v.str("build.goexperiment", b.GOEXPERIMENT, false)
-	v.str("build.goos", b.GOOS, false)
-	v.str("build.goarch", b.GOARCH, false)
-	return v.err
+	v.Str("build.go_version", b.GoVersion, true)
+	v.Str("build.gomlx_version", b.GomlxVersion, false)
+	v.Str("build.backend", b.Backend, false)
+	v.Str("build.goexperiment", b.GOEXPERIMENT, false)
+	v.Str("build.goos", b.GOOS, false)
+	v.Str("build.goarch", b.GOARCH, false)
+	return v.Err
 }
 
-// validator records the first problem found.
-type validator struct{ err error }
+// validator records the first problem found, as a *FieldError.
+type validator struct{ fieldcheck.Checker }
 
-func (v *validator) fail(path, format string, args ...any) {
-	if v.err == nil {
-		v.err = &FieldError{Path: path, Problem: fmt.Sprintf(format, args...)}
-	}
-}
-
-func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
-
-func (v *validator) str(path, s string, required bool) {
-	switch {
-	case required && s == "":
-		v.fail(path, "empty")
-	case len(s) > modelcard.MaxStringBytes:
-		v.fail(path, "%d bytes, want at most %d", len(s), modelcard.MaxStringBytes)
-	case !utf8.ValidString(s):
-		v.fail(path, "not valid UTF-8")
-	}
-}
-
-func (v *validator) hash(path, s string) {
-	if !modelcard.IsHash(s) {
-		v.fail(path, "%q, want a SHA-256 as 64 lower-case hex digits", truncate(s))
-	}
+func newValidator() *validator {
+	return &validator{fieldcheck.Checker{NewError: func(path, problem string) error { return &FieldError{Path: path, Problem: problem} }}}
 }
 
 func (v *validator) atLeast(path string, n, lo int) {
 	if n < lo {
-		v.fail(path, "%d, want an integer ≥ %d", n, lo)
+		v.Fail(path, "%d, want an integer ≥ %d", n, lo)
 	}
 }
 
 func (v *validator) finite(path string, x float64) {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
-		v.fail(path, "%s, want a finite number", num(x))
-	}
-}
-
-func (v *validator) nonNegative(path string, x float64) {
-	if !(x >= 0) || math.IsInf(x, 0) {
-		v.fail(path, "%s, want a finite number ≥ 0", num(x))
+		v.Fail(path, "%s, want a finite number", fieldcheck.Num(x))
 	}
 }
 
 // unit checks a number in [0, 1] (an AUC, an accuracy, a p-value, a share).
 func (v *validator) unit(path string, x float64) {
 	if !(x >= 0 && x <= 1) {
-		v.fail(path, "%s, want a number in [0, 1]", num(x))
+		v.Fail(path, "%s, want a number in [0, 1]", fieldcheck.Num(x))
 	}
 }
 
 // open checks a number in (0, 1) (a level, a power).
 func (v *validator) open(path string, x float64) {
 	if !(x > 0 && x < 1) {
-		v.fail(path, "%s, want a number in (0, 1)", num(x))
+		v.Fail(path, "%s, want a number in (0, 1)", fieldcheck.Num(x))
 	}
 }
 
@@ -167,27 +132,27 @@ func (v *validator) open(path string, x float64) {
 // record's other numbers.
 func (v *validator) near(path string, got, want float64, what string) {
 	if !(math.Abs(got-want) <= Tolerance*max(1, math.Abs(want))) {
-		v.fail(path, "%s, want %s = %s", num(got), what, num(want))
+		v.Fail(path, "%s, want %s = %s", fieldcheck.Num(got), what, fieldcheck.Num(want))
 	}
 }
 
 func (v *validator) created(s string) {
-	v.str("created", s, true)
-	if v.err != nil {
+	v.Str("created", s, true)
+	if v.Err != nil {
 		return
 	}
 	if _, err := time.Parse(time.RFC3339, s); err != nil || !strings.HasSuffix(s, "Z") {
-		v.fail("created", "%q, want a time in RFC 3339 in UTC (2026-12-01T10:00:00Z)", truncate(s))
+		v.Fail("created", "%q, want a time in RFC 3339 in UTC (2026-12-01T10:00:00Z)", fieldcheck.Truncate(s))
 	}
 }
 
 func (v *validator) request(q *Request) {
-	v.str("request.source", q.Source, true)
+	v.Str("request.source", q.Source, true)
 	v.atLeast("request.count", q.Count, 1)
 	if q.Count != len(q.Rows) {
-		v.fail("request.count", "%d, want len(request.rows) = %d", q.Count, len(q.Rows))
+		v.Fail("request.count", "%d, want len(request.rows) = %d", q.Count, len(q.Rows))
 	}
-	if v.err != nil {
+	if v.Err != nil {
 		return
 	}
 	ids := make([]string, len(q.Rows))
@@ -196,43 +161,43 @@ func (v *validator) request(q *Request) {
 		path := fmt.Sprintf("request.rows[%d]", i)
 		id, err := adult.ParseRowID(row.ID)
 		if err != nil {
-			v.fail(path+".id", "%v", err)
+			v.Fail(path+".id", "%v", err)
 			return
 		}
 		if i > 0 && prev.Compare(id) >= 0 {
-			v.fail(path+".id", "%q after %q, want the ids in increasing adult.RowID order, each once", truncate(row.ID), prev)
+			v.Fail(path+".id", "%q after %q, want the ids in increasing adult.RowID order, each once", fieldcheck.Truncate(row.ID), prev)
 			return
 		}
-		v.hash(path+".sha256", row.SHA256)
+		v.Hash(path+".sha256", row.SHA256)
 		ids[i], prev = row.ID, id
 	}
-	v.hash("request.ids_sha256", q.IDsSHA256)
-	if want := modelcard.RowIDsHash(ids); v.err == nil && q.IDsSHA256 != want {
-		v.fail("request.ids_sha256", "%s, want modelcard.RowIDsHash of request.rows' ids, %s", q.IDsSHA256, want)
+	v.Hash("request.ids_sha256", q.IDsSHA256)
+	if want := modelcard.RowIDsHash(ids); v.Err == nil && q.IDsSHA256 != want {
+		v.Fail("request.ids_sha256", "%s, want modelcard.RowIDsHash of request.rows' ids, %s", q.IDsSHA256, want)
 	}
 }
 
 func (v *validator) checkpoint(path string, c *Checkpoint) {
-	v.str(path+".dir", c.Dir, true)
-	v.hash(path+".params_sha256", c.ParamsSHA256)
-	v.hash(path+".card_sha256", c.CardSHA256)
+	v.Str(path+".dir", c.Dir, true)
+	v.Hash(path+".params_sha256", c.ParamsSHA256)
+	v.Hash(path+".card_sha256", c.CardSHA256)
 	v.atLeast(path+".trained_rows", c.TrainedRows, 1)
 	v.unit(path+".test_accuracy", c.TestAccuracy)
 }
 
 func (v *validator) data(d map[string]string) {
 	if len(d) == 0 || len(d) > modelcard.MaxChecksums {
-		v.fail("data_sha256", "%d entries, want 1 to %d", len(d), modelcard.MaxChecksums)
+		v.Fail("data_sha256", "%d entries, want 1 to %d", len(d), modelcard.MaxChecksums)
 		return
 	}
 	for _, k := range slices.Sorted(maps.Keys(d)) {
-		path := fmt.Sprintf("data_sha256[%q]", truncate(k))
-		v.str(path, k, true)
-		v.hash(path, d[k])
+		path := fmt.Sprintf("data_sha256[%q]", fieldcheck.Truncate(k))
+		v.Str(path, k, true)
+		v.Hash(path, d[k])
 	}
 	for _, k := range []string{adult.DataFile, adult.TestFile} {
 		if _, ok := d[k]; !ok {
-			v.fail("data_sha256", "no entry for %s", k)
+			v.Fail("data_sha256", "no entry for %s", k)
 		}
 	}
 }
@@ -246,74 +211,58 @@ func trains(f results.Family) bool {
 func (v *validator) method(path string, m *Method) {
 	id := m.ID
 	if !id.Family.Known() {
-		v.fail(path+".id.family", "%q, want one of %v", truncate(string(id.Family)), results.Families)
+		v.Fail(path+".id.family", "%q, want one of %v", fieldcheck.Truncate(string(id.Family)), results.Families)
 		return
 	}
 	f := id.Family
 	usesFraction := f == results.FamilyFIM || f == results.FamilyRandom || f == results.FamilyMagnitude
 	switch {
 	case usesFraction && !(id.Fraction > 0 && id.Fraction < 1):
-		v.fail(path+".id.fraction", "%s, want a fraction in (0, 1) for %s", num(id.Fraction), f)
+		v.Fail(path+".id.fraction", "%s, want a fraction in (0, 1) for %s", fieldcheck.Num(id.Fraction), f)
 	case !usesFraction && id.Fraction != 0:
-		v.fail(path+".id.fraction", "%s, want none for %s", num(id.Fraction), f)
+		v.Fail(path+".id.fraction", "%s, want none for %s", fieldcheck.Num(id.Fraction), f)
 	}
 	usesAlpha := f == results.FamilyRatio || f == results.FamilySSD || f == results.FamilyNegGrad
 	switch {
 	case f == results.FamilyNegGrad && !(id.Alpha >= 0 && id.Alpha <= 1):
-		v.fail(path+".id.alpha", "%s, want a weight in [0, 1] for %s", num(id.Alpha), f)
+		v.Fail(path+".id.alpha", "%s, want a weight in [0, 1] for %s", fieldcheck.Num(id.Alpha), f)
 	case usesAlpha:
-		v.nonNegative(path+".id.alpha", id.Alpha)
+		v.NonNegative(path+".id.alpha", id.Alpha)
 	case id.Alpha != 0:
-		v.fail(path+".id.alpha", "%s, want none for %s", num(id.Alpha), f)
+		v.Fail(path+".id.alpha", "%s, want none for %s", fieldcheck.Num(id.Alpha), f)
 	}
 	switch {
 	case f == results.FamilySSD:
-		v.nonNegative(path+".id.lambda", id.Lambda)
+		v.NonNegative(path+".id.lambda", id.Lambda)
 	case id.Lambda != 0:
-		v.fail(path+".id.lambda", "%s, want none for %s", num(id.Lambda), f)
+		v.Fail(path+".id.lambda", "%s, want none for %s", fieldcheck.Num(id.Lambda), f)
 	}
 	// Recipe names the fine-tuning after an edit: retrain, ssd and identity
 	// have none.
 	tunes := trains(f) && f != results.FamilyRetrain
 	switch {
 	case tunes && id.Recipe != "" && id.Recipe != results.RecipeSeed && id.Recipe != results.RecipeFast:
-		v.fail(path+".id.recipe", "%q, want %q, %q or none", truncate(id.Recipe), results.RecipeSeed, results.RecipeFast)
+		v.Fail(path+".id.recipe", "%q, want %q, %q or none", fieldcheck.Truncate(id.Recipe), results.RecipeSeed, results.RecipeFast)
 	case !tunes && id.Recipe != "":
-		v.fail(path+".id.recipe", "%q, want none for %s (no fine-tuning)", truncate(id.Recipe), f)
+		v.Fail(path+".id.recipe", "%q, want none for %s (no fine-tuning)", fieldcheck.Truncate(id.Recipe), f)
 	}
 	if id.Replica < 0 {
-		v.fail(path+".id.replica", "%d, want ≥ 0", id.Replica)
+		v.Fail(path+".id.replica", "%d, want ≥ 0", id.Replica)
 	}
 	if exact := f == results.FamilyRetrain; m.Exact != exact {
-		v.fail(path+".exact", "%v for %s, want %v (exact exactly for retrain)", m.Exact, f, exact)
+		v.Fail(path+".exact", "%v for %s, want %v (exact exactly for retrain)", m.Exact, f, exact)
 	}
 	switch {
 	case trains(f) && m.Training == nil:
-		v.fail(path+".training", "absent for %s, want the recipe of its training step", f)
+		v.Fail(path+".training", "absent for %s, want the recipe of its training step", f)
 	case !trains(f) && m.Training != nil:
-		v.fail(path+".training", "present for %s, which does not train", f)
+		v.Fail(path+".training", "present for %s, which does not train", f)
 	case m.Training != nil:
-		v.recipe(path+".training", m.Training)
+		v.Recipe(path+".training", *m.Training)
 	}
 	v.atLeast(path+".params_changed", m.ParamsChanged, 0)
-	v.nonNegative(path+".relative_change", m.RelativeChange)
-	v.nonNegative(path+".seconds", m.Seconds)
-}
-
-// recipe checks a training recipe as modelcard checks a card's.
-func (v *validator) recipe(path string, t *results.TrainConfig) {
-	if t.Optimizer != "adam" {
-		v.fail(path+".optimizer", "%q, want \"adam\"", truncate(t.Optimizer))
-	}
-	if !(t.LearningRate > 0) || math.IsInf(t.LearningRate, 0) {
-		v.fail(path+".learning_rate", "%s, want a finite number > 0", num(t.LearningRate))
-	}
-	if !(t.AdamEpsilon > 0) || math.IsInf(t.AdamEpsilon, 0) {
-		v.fail(path+".adam_epsilon", "%s, want a finite number > 0", num(t.AdamEpsilon))
-	}
-	v.atLeast(path+".batch_size", t.BatchSize, 1)
-	v.atLeast(path+".max_epochs", t.MaxEpochs, 1)
-	v.atLeast(path+".patience", t.Patience, 0)
+	v.NonNegative(path+".relative_change", m.RelativeChange)
+	v.NonNegative(path+".seconds", m.Seconds)
 }
 
 // Want returns the verdict the numbers of x give: [Fail] when the output's
@@ -333,39 +282,39 @@ func (x *Verification) Want() string {
 
 func (v *validator) verification(path string, x *Verification) {
 	if x.Test != TestName {
-		v.fail(path+".test", "%q, want %q", truncate(x.Test), TestName)
+		v.Fail(path+".test", "%q, want %q", fieldcheck.Truncate(x.Test), TestName)
 	}
 	v.atLeast(path+".references", x.References, 3)
 	if len(x.Seeds) != x.References {
-		v.fail(path+".seeds", "%d seeds, want one per reference (%d)", len(x.Seeds), x.References)
+		v.Fail(path+".seeds", "%d seeds, want one per reference (%d)", len(x.Seeds), x.References)
 	}
 	seen := map[uint64]bool{}
 	for j, s := range x.Seeds {
 		if seen[s] {
-			v.fail(fmt.Sprintf("%s.seeds[%d]", path, j), "%d repeated, want a seed per reference model", s)
+			v.Fail(fmt.Sprintf("%s.seeds[%d]", path, j), "%d repeated, want a seed per reference model", s)
 		}
 		seen[s] = true
 	}
-	v.hash(path+".reference_key", x.ReferenceKey)
+	v.Hash(path+".reference_key", x.ReferenceKey)
 	v.atLeast(path+".control_rows", x.ControlRows, 1)
 	v.open(path+".alpha", x.Alpha)
 	v.open(path+".power", x.Power)
 	v.unit(path+".margin", x.Margin)
 	if len(x.NullAUCs) != x.References {
-		v.fail(path+".null_aucs", "%d AUCs, want one per reference (%d)", len(x.NullAUCs), x.References)
+		v.Fail(path+".null_aucs", "%d AUCs, want one per reference (%d)", len(x.NullAUCs), x.References)
 	}
 	for j, a := range x.NullAUCs {
 		v.unit(fmt.Sprintf("%s.null_aucs[%d]", path, j), a)
 	}
 	v.unit(path+".null_mean", x.NullMean)
-	v.nonNegative(path+".null_sd", x.NullSD)
+	v.NonNegative(path+".null_sd", x.NullSD)
 	v.score(path+".input", &x.Input)
 	v.score(path+".output", &x.Output)
-	v.nonNegative(path+".mde", x.MDE)
+	v.NonNegative(path+".mde", x.MDE)
 	v.unit(path+".pass_bound", x.PassBound)
-	v.nonNegative(path+".reference_seconds", x.ReferenceSeconds)
-	v.nonNegative(path+".test_seconds", x.TestSeconds)
-	if v.err != nil {
+	v.NonNegative(path+".reference_seconds", x.ReferenceSeconds)
+	v.NonNegative(path+".test_seconds", x.TestSeconds)
+	if v.Err != nil {
 		return
 	}
 	// The statistics the comments define from the numbers above.
@@ -389,13 +338,13 @@ func (v *validator) verification(path string, x *Verification) {
 	switch x.Verdict {
 	case Pass, Fail, Inconclusive:
 		if want := x.Want(); x.Verdict != want {
-			v.fail(path+".verdict", "%q, but the numbers give %q (output p %s, input p %s, alpha %s, output upper %s, pass_bound %s)",
-				x.Verdict, want, num(x.Output.P), num(x.Input.P), num(x.Alpha), num(x.Output.Upper), num(x.PassBound))
+			v.Fail(path+".verdict", "%q, but the numbers give %q (output p %s, input p %s, alpha %s, output upper %s, pass_bound %s)",
+				x.Verdict, want, fieldcheck.Num(x.Output.P), fieldcheck.Num(x.Input.P), fieldcheck.Num(x.Alpha), fieldcheck.Num(x.Output.Upper), fieldcheck.Num(x.PassBound))
 		}
 	default:
-		v.fail(path+".verdict", "%q, want %q, %q or %q", truncate(x.Verdict), Pass, Fail, Inconclusive)
+		v.Fail(path+".verdict", "%q, want %q, %q or %q", fieldcheck.Truncate(x.Verdict), Pass, Fail, Inconclusive)
 	}
-	v.str(path+".reason", x.Reason, true)
+	v.Str(path+".reason", x.Reason, true)
 }
 
 func (v *validator) score(path string, s *Score) {
@@ -406,21 +355,21 @@ func (v *validator) score(path string, s *Score) {
 }
 
 func (v *validator) fallback(r *Record, f *Fallback) {
-	v.str("fallback.reason", f.Reason, true)
+	v.Str("fallback.reason", f.Reason, true)
 	v.method("fallback.method", &f.Method)
 	if f.Method.ID.Family == results.FamilyRetrain {
-		v.fail("fallback.method.id.family", "%s, want the first attempt's method: a retraining is not replaced by one", f.Method.ID.Family)
+		v.Fail("fallback.method.id.family", "%s, want the first attempt's method: a retraining is not replaced by one", f.Method.ID.Family)
 	}
-	v.hash("fallback.output_params_sha256", f.OutputParamsSHA256)
+	v.Hash("fallback.output_params_sha256", f.OutputParamsSHA256)
 	v.verification("fallback.verification", &f.Verification)
 	if f.Verification.Verdict == Pass {
-		v.fail("fallback.verification.verdict", "%q, but a first attempt that passed is not replaced", Pass)
+		v.Fail("fallback.verification.verdict", "%q, but a first attempt that passed is not replaced", Pass)
 	}
 	if r.Method.ID.Family != results.FamilyRetrain {
-		v.fail("method.id.family", "%q with a fallback, want %q (the fallback retrains from scratch)", truncate(string(r.Method.ID.Family)), results.FamilyRetrain)
+		v.Fail("method.id.family", "%q with a fallback, want %q (the fallback retrains from scratch)", fieldcheck.Truncate(string(r.Method.ID.Family)), results.FamilyRetrain)
 	}
 	if r.Verification == nil {
-		v.fail("verification", "absent with a fallback, want the retrained model's verification")
+		v.Fail("verification", "absent with a fallback, want the retrained model's verification")
 	}
 }
 
@@ -429,14 +378,14 @@ func (v *validator) difference(r *Record) {
 	v.unit("difference_attack.auc", d.AUC)
 	v.unit("difference_attack.exact_auc", d.ExactAUC)
 	if r.Verification == nil && d.ExactAUC != 0 {
-		v.fail("difference_attack.exact_auc", "%s without references (no verification), want 0", num(d.ExactAUC))
+		v.Fail("difference_attack.exact_auc", "%s without references (no verification), want 0", fieldcheck.Num(d.ExactAUC))
 	}
 	if d.Deleted != r.Request.Count {
-		v.fail("difference_attack.deleted", "%d, want request.count %d", d.Deleted, r.Request.Count)
+		v.Fail("difference_attack.deleted", "%d, want request.count %d", d.Deleted, r.Request.Count)
 	}
 	v.atLeast("difference_attack.retained", d.Retained, 1)
 	if d.Retained > r.Output.TrainedRows {
-		v.fail("difference_attack.retained", "%d, want at most output.trained_rows %d", d.Retained, r.Output.TrainedRows)
+		v.Fail("difference_attack.retained", "%d, want at most output.trained_rows %d", d.Retained, r.Output.TrainedRows)
 	}
 	v.finite("difference_attack.mean_change_deleted", d.MeanChangeDeleted)
 	v.finite("difference_attack.mean_change_retained", d.MeanChangeRetained)

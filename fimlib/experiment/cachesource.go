@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "8c7da40f89102275f3160b37846bf423f0e69d1189eb48581b71c62119f84665"
+const cacheSourceHash = "cc565808640209f8121ea2d1ff06a29a2e41a4021955ad35118704cc9b2f2b6e"

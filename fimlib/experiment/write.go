@@ -6,10 +6,10 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/fimprune/fimprune/fimlib/backend"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/modelcard"
 	"github.com/fimprune/fimprune/fimlib/results"
@@ -241,10 +241,7 @@ func LoadCheckpoint(dir string, arch mlp.Arch) ([]mlp.Tensor, error) {
 }
 
 func resultsConfig(c Config) results.Config {
-	tc := func(t train.Config) results.TrainConfig {
-		return results.TrainConfig{Optimizer: "adam", LearningRate: t.LearningRate, AdamEpsilon: t.AdamEpsilon,
-			BatchSize: t.BatchSize, MaxEpochs: t.MaxEpochs, Patience: t.Patience}
-	}
+	tc := train.Config.Recipe
 	return results.Config{
 		Seed: c.Seed, SplitSeed: c.SplitSeed, Fractions: c.Fractions, Deletion: c.Deletion, FisherKind: string(c.Fisher),
 		NonMembers: c.NonMembers, Bootstrap: c.Bootstrap,
@@ -265,18 +262,8 @@ func environment(start time.Time) results.Environment {
 		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 		Cores: runtime.NumCPU(), CPU: cpuModel(), Time: start.UTC().Format(time.RFC3339),
 	}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, dep := range info.Deps {
-			if dep.Path == "github.com/gomlx/gomlx" {
-				env.GomlxVersion = dep.Version
-			}
-		}
-		for _, s := range info.Settings {
-			if s.Key == "GOEXPERIMENT" {
-				env.GOEXPERIMENT = s.Value
-			}
-		}
-	}
+	b := backend.CurrentBuild()
+	env.GomlxVersion, env.GOEXPERIMENT = b.Gomlx, b.GOEXPERIMENT
 	return env
 }
 

@@ -51,6 +51,10 @@ type references struct {
 	seeds  []uint64
 	params [][]mlp.Tensor
 	cached bool
+	// scores are the references' and the input model's scores, computed by
+	// the first verification and reused by a second (after a fallback).
+	scores   []Scores
+	inScores *Scores
 }
 
 // referenceManifest is the cache entry's description, beside the models.
@@ -77,7 +81,7 @@ func referenceModels(ctx context.Context, env unlearn.Env, o Options, card *mode
 	// card's minus the request's.
 	trainedHash := sha256.New()
 	trainedHash.Write([]byte(card.TrainedRows.SHA256 + "\n" + idsHash))
-	recipe := trainRecipe(env.Train)
+	recipe := env.Train.Recipe()
 	key := referenceKey{
 		Version: referenceVersion, Data: card.Data.SHA256, SplitSeed: card.Data.SplitSeed,
 		ScalerRows: card.Scaler.FitRows.SHA256, Model: card.Model,
@@ -226,22 +230,25 @@ func (r *references) verify(backend compute.Backend, arch mlp.Arch, in, out []ml
 		}
 		return s, nil
 	}
-	refs := make([]Scores, len(r.params))
-	for j, p := range r.params {
-		var err error
-		if refs[j], err = scores(p); err != nil {
+	if r.scores == nil {
+		refs := make([]Scores, len(r.params))
+		for j, p := range r.params {
+			var err error
+			if refs[j], err = scores(p); err != nil {
+				return nil, err
+			}
+		}
+		inS, err := scores(in)
+		if err != nil {
 			return nil, err
 		}
-	}
-	inS, err := scores(in)
-	if err != nil {
-		return nil, err
+		r.scores, r.inScores = refs, &inS
 	}
 	outS, err := scores(out)
 	if err != nil {
 		return nil, err
 	}
-	v, err := MembershipTest(refs, inS, outS, cfg)
+	v, err := MembershipTest(r.scores, *r.inScores, outS, cfg)
 	if err != nil {
 		return nil, err
 	}

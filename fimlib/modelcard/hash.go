@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/fimprune/fimprune/fimlib/param"
+	"github.com/fimprune/fimprune/internal/fieldcheck"
 )
 
 // ParamsDomain opens the byte stream [ParamsHash] hashes, naming its format.
@@ -70,15 +71,4 @@ func RowIDsHash(ids []string) string {
 
 // IsHash reports whether s is a hex SHA-256 as fimprune writes it: 64
 // lower-case hex digits.
-func IsHash(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+func IsHash(s string) bool { return fieldcheck.IsHash(s) }

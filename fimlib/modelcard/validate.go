@@ -5,11 +5,10 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/fimprune/fimprune/fimlib/adult"
 	"github.com/fimprune/fimprune/fimlib/results"
+	"github.com/fimprune/fimprune/internal/fieldcheck"
 )
 
 // Limits Validate puts on sizes, far above a real card's (96 features, 6
@@ -21,8 +20,8 @@ const (
 	MaxHidden      = 1000
 	MaxRank        = 32
 	MaxChecksums   = 100
-	MaxStringBytes = 10_000
-	MaxRows        = 1_000_000_000
+	MaxStringBytes = fieldcheck.MaxStringBytes
+	MaxRows        = fieldcheck.MaxCount
 	MaxParams      = 1 << 40
 )
 
@@ -58,16 +57,16 @@ func (c *Card) Validate() error {
 	if c.Schema != Schema && c.Schema != SchemaV1 {
 		return &SchemaError{Got: c.Schema}
 	}
-	v := &validator{}
-	v.str("name", c.Name, true)
-	v.hash("params_sha256", c.ParamsSHA256)
+	v := newValidator()
+	v.Str("name", c.Name, true)
+	v.Hash("params_sha256", c.ParamsSHA256)
 	switch {
 	case (c.Parent == nil) != (c.Method == nil):
-		v.fail("parent_params_sha256", "set without method or method without it; want both (an unlearned model) or neither")
+		v.Fail("parent_params_sha256", "set without method or method without it; want both (an unlearned model) or neither")
 	case c.Parent != nil:
-		v.hash("parent_params_sha256", *c.Parent)
+		v.Hash("parent_params_sha256", *c.Parent)
 		if *c.Parent == c.ParamsSHA256 && (c.Method == nil || c.Method.ID.Family != results.FamilyIdentity) {
-			v.fail("parent_params_sha256", "the card's own params_sha256: a model is not its own parent (unless its method is identity, which changes nothing)")
+			v.Fail("parent_params_sha256", "the card's own params_sha256: a model is not its own parent (unless its method is identity, which changes nothing)")
 		}
 		v.method(c)
 	}
@@ -77,121 +76,81 @@ func (c *Card) Validate() error {
 	v.training(c)
 	v.rowSet(c, "trained_rows", c.TrainedRows, false)
 	if (c.ValidationRows != nil) != (c.Training.Recipe.Patience > 0) {
-		v.fail("validation_rows", "present=%v with training.recipe.patience %d; want validation rows exactly when patience > 0",
+		v.Fail("validation_rows", "present=%v with training.recipe.patience %d; want validation rows exactly when patience > 0",
 			c.ValidationRows != nil, c.Training.Recipe.Patience)
 	}
 	if c.ValidationRows != nil {
 		v.rowSet(c, "validation_rows", *c.ValidationRows, false)
 	}
 	b := c.Build
-	v.str("build.go_version", b.GoVersion, false)
-	v.str("build.gomlx_version", b.GomlxVersion, false)
-	v.str("build.backend", b.Backend, false)
-	v.str("build.goexperiment", b.GOEXPERIMENT, false)
-	v.str("build.goos", b.GOOS, false)
-	v.str("build.goarch", b.GOARCH, false)
-	return v.err
+	v.Str("build.go_version", b.GoVersion, false)
+	v.Str("build.gomlx_version", b.GomlxVersion, false)
+	v.Str("build.backend", b.Backend, false)
+	v.Str("build.goexperiment", b.GOEXPERIMENT, false)
+	v.Str("build.goos", b.GOOS, false)
+	v.Str("build.goarch", b.GOARCH, false)
+	return v.Err
 }
 
-// validator records the first problem found.
-type validator struct{ err error }
+// validator records the first problem found, as a *FieldError.
+type validator struct{ fieldcheck.Checker }
 
-func (v *validator) fail(path, format string, args ...any) {
-	if v.err == nil {
-		v.err = &FieldError{Path: path, Problem: fmt.Sprintf(format, args...)}
-	}
-}
-
-func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-
-func (v *validator) str(path, s string, required bool) {
-	switch {
-	case required && s == "":
-		v.fail(path, "empty")
-	case len(s) > MaxStringBytes:
-		v.fail(path, "%d bytes, want at most %d", len(s), MaxStringBytes)
-	case !utf8.ValidString(s):
-		v.fail(path, "not valid UTF-8")
-	}
-}
-
-func (v *validator) hash(path, s string) {
-	if !IsHash(s) {
-		v.fail(path, "%q, want a SHA-256 as 64 lower-case hex digits", truncate(s))
-	}
-}
-
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
-
-func (v *validator) count(path string, n, lo, hi int) {
-	if n < lo || n > hi {
-		v.fail(path, "%d, want an integer in [%d, %d]", n, lo, hi)
-	}
+func newValidator() *validator {
+	return &validator{fieldcheck.Checker{NewError: func(path, problem string) error { return &FieldError{Path: path, Problem: problem} }}}
 }
 
 func (v *validator) method(c *Card) {
 	m := c.Method
 	id := m.ID
 	if !id.Family.Known() {
-		v.fail("method.id.family", "%q, want one of %v", truncate(string(id.Family)), results.Families)
+		v.Fail("method.id.family", "%q, want one of %v", fieldcheck.Truncate(string(id.Family)), results.Families)
 		return
 	}
 	usesFraction := id.Family == results.FamilyFIM || id.Family == results.FamilyRandom || id.Family == results.FamilyMagnitude
 	switch {
 	case usesFraction && !(id.Fraction > 0 && id.Fraction < 1):
-		v.fail("method.id.fraction", "%s, want a fraction in (0, 1) for %s", num(id.Fraction), id.Family)
+		v.Fail("method.id.fraction", "%s, want a fraction in (0, 1) for %s", fieldcheck.Num(id.Fraction), id.Family)
 	case !usesFraction && id.Fraction != 0:
-		v.fail("method.id.fraction", "%s, want none for %s", num(id.Fraction), id.Family)
+		v.Fail("method.id.fraction", "%s, want none for %s", fieldcheck.Num(id.Fraction), id.Family)
 	}
-	v.nonNegative("method.id.alpha", id.Alpha)
-	v.nonNegative("method.id.lambda", id.Lambda)
+	v.NonNegative("method.id.alpha", id.Alpha)
+	v.NonNegative("method.id.lambda", id.Lambda)
 	if id.Recipe != "" && id.Recipe != results.RecipeSeed && id.Recipe != results.RecipeFast {
-		v.fail("method.id.recipe", "%q, want %q, %q or none", truncate(id.Recipe), results.RecipeSeed, results.RecipeFast)
+		v.Fail("method.id.recipe", "%q, want %q, %q or none", fieldcheck.Truncate(id.Recipe), results.RecipeSeed, results.RecipeFast)
 	}
 	if id.Replica < 0 {
-		v.fail("method.id.replica", "%d, want ≥ 0", id.Replica)
+		v.Fail("method.id.replica", "%d, want ≥ 0", id.Replica)
 	}
 	usesFisher := id.Family == results.FamilyFIM || id.Family == results.FamilyRatio || id.Family == results.FamilySSD
 	switch {
 	case usesFisher && m.Fisher != FisherEmpirical && m.Fisher != FisherTrue:
-		v.fail("method.fisher", "%q, want %q or %q for %s", truncate(m.Fisher), FisherEmpirical, FisherTrue, id.Family)
+		v.Fail("method.fisher", "%q, want %q or %q for %s", fieldcheck.Truncate(m.Fisher), FisherEmpirical, FisherTrue, id.Family)
 	case !usesFisher && m.Fisher != "":
-		v.fail("method.fisher", "%q, want none for %s", truncate(m.Fisher), id.Family)
+		v.Fail("method.fisher", "%q, want none for %s", fieldcheck.Truncate(m.Fisher), id.Family)
 	}
 	v.rowSet(c, "method.forget_rows", m.Forget, true)
-}
-
-func (v *validator) nonNegative(path string, x float64) {
-	if !(x >= 0) || math.IsInf(x, 0) {
-		v.fail(path, "%s, want a finite number ≥ 0", num(x))
-	}
 }
 
 func (v *validator) model(c *Card) {
 	m := c.Model
 	if m.Kind != "mlp" {
-		v.fail("model.kind", "%q, want \"mlp\"", truncate(m.Kind))
+		v.Fail("model.kind", "%q, want \"mlp\"", fieldcheck.Truncate(m.Kind))
 	}
-	v.count("model.inputs", m.Inputs, 1, MaxFeatures)
-	v.count("model.classes", m.Classes, 2, MaxFeatures)
+	v.Count("model.inputs", m.Inputs, 1, MaxFeatures)
+	v.Count("model.classes", m.Classes, 2, MaxFeatures)
 	if len(m.Hidden) > MaxHidden {
-		v.fail("model.hidden", "%d layers, want at most %d", len(m.Hidden), MaxHidden)
+		v.Fail("model.hidden", "%d layers, want at most %d", len(m.Hidden), MaxHidden)
 		return
 	}
 	widths := append(append([]int{m.Inputs}, m.Hidden...), m.Classes)
 	for i, w := range m.Hidden {
-		v.count(fmt.Sprintf("model.hidden[%d]", i), w, 1, MaxFeatures*100)
+		v.Count(fmt.Sprintf("model.hidden[%d]", i), w, 1, MaxFeatures*100)
 	}
 	if !(m.Dropout >= 0 && m.Dropout < 1) {
-		v.fail("model.dropout", "%s, want a probability in [0, 1)", num(m.Dropout))
+		v.Fail("model.dropout", "%s, want a probability in [0, 1)", fieldcheck.Num(m.Dropout))
 	}
-	v.str("model.init", m.Init, true)
-	if v.err != nil {
+	v.Str("model.init", m.Init, true)
+	if v.Err != nil {
 		return
 	}
 	want := 0
@@ -199,108 +158,108 @@ func (v *validator) model(c *Card) {
 		want += widths[l]*widths[l+1] + widths[l+1]
 	}
 	if m.Params != want {
-		v.fail("model.params", "%d, want %d (the architecture's weights and biases)", m.Params, want)
+		v.Fail("model.params", "%d, want %d (the architecture's weights and biases)", m.Params, want)
 	}
 	if len(m.Tensors) == 0 || len(m.Tensors) > MaxTensors {
-		v.fail("model.tensors", "%d tensors, want 1 to %d", len(m.Tensors), MaxTensors)
+		v.Fail("model.tensors", "%d tensors, want 1 to %d", len(m.Tensors), MaxTensors)
 		return
 	}
 	seen := map[string]bool{}
 	total := 0
 	for i, t := range m.Tensors {
 		path := fmt.Sprintf("model.tensors[%d]", i)
-		v.str(path+".name", t.Name, true)
+		v.Str(path+".name", t.Name, true)
 		if seen[t.Name] {
-			v.fail(path+".name", "%q repeated", truncate(t.Name))
+			v.Fail(path+".name", "%q repeated", fieldcheck.Truncate(t.Name))
 		}
 		seen[t.Name] = true
 		if len(t.Shape) > MaxRank {
-			v.fail(path+".shape", "rank %d, want at most %d", len(t.Shape), MaxRank)
+			v.Fail(path+".shape", "rank %d, want at most %d", len(t.Shape), MaxRank)
 			return
 		}
 		size := 1
 		for k, d := range t.Shape {
-			v.count(fmt.Sprintf("%s.shape[%d]", path, k), d, 1, MaxParams)
-			if v.err != nil {
+			v.Count(fmt.Sprintf("%s.shape[%d]", path, k), d, 1, MaxParams)
+			if v.Err != nil {
 				return
 			}
 			if size > MaxParams/d {
-				v.fail(path+".shape", "%v holds more than %d values", t.Shape, MaxParams)
+				v.Fail(path+".shape", "%v holds more than %d values", t.Shape, MaxParams)
 				return
 			}
 			size *= d
 		}
 		total += size
 		if total > MaxParams {
-			v.fail("model.tensors", "more than %d values", MaxParams)
+			v.Fail("model.tensors", "more than %d values", MaxParams)
 			return
 		}
 	}
 	if total != m.Params {
-		v.fail("model.tensors", "sizes add up to %d, want model.params %d", total, m.Params)
+		v.Fail("model.tensors", "sizes add up to %d, want model.params %d", total, m.Params)
 	}
 }
 
 func (v *validator) data(c *Card) {
 	d := c.Data
-	v.str("data.name", d.Name, true)
+	v.Str("data.name", d.Name, true)
 	if len(d.SHA256) == 0 || len(d.SHA256) > MaxChecksums {
-		v.fail("data.sha256", "%d entries, want 1 to %d", len(d.SHA256), MaxChecksums)
+		v.Fail("data.sha256", "%d entries, want 1 to %d", len(d.SHA256), MaxChecksums)
 	}
 	for _, k := range slices.Sorted(maps.Keys(d.SHA256)) {
-		path := fmt.Sprintf("data.sha256[%q]", truncate(k))
-		v.str(path, k, true)
-		v.hash(path, d.SHA256[k])
+		path := fmt.Sprintf("data.sha256[%q]", fieldcheck.Truncate(k))
+		v.Str(path, k, true)
+		v.Hash(path, d.SHA256[k])
 	}
 	for _, k := range []string{adult.DataFile, adult.TestFile} {
 		if _, ok := d.SHA256[k]; !ok {
-			v.fail("data.sha256", "no entry for %s", k)
+			v.Fail("data.sha256", "no entry for %s", k)
 		}
 	}
 	if d.RowIDs != RowIDScheme {
-		v.fail("data.row_ids", "%q, want %q", truncate(d.RowIDs), RowIDScheme)
+		v.Fail("data.row_ids", "%q, want %q", fieldcheck.Truncate(d.RowIDs), RowIDScheme)
 	}
-	v.count("data.rows", d.Rows, 1, MaxRows)
-	v.count("data.splits.train", d.Splits.Train, 1, MaxRows)
-	v.count("data.splits.val", d.Splits.Val, 1, MaxRows)
-	v.count("data.splits.test", d.Splits.Test, 1, MaxRows)
-	if v.err == nil && d.Splits.Train+d.Splits.Val+d.Splits.Test != d.Rows {
-		v.fail("data.splits", "%d + %d + %d rows, want data.rows %d", d.Splits.Train, d.Splits.Val, d.Splits.Test, d.Rows)
+	v.Count("data.rows", d.Rows, 1, MaxRows)
+	v.Count("data.splits.train", d.Splits.Train, 1, MaxRows)
+	v.Count("data.splits.val", d.Splits.Val, 1, MaxRows)
+	v.Count("data.splits.test", d.Splits.Test, 1, MaxRows)
+	if v.Err == nil && d.Splits.Train+d.Splits.Val+d.Splits.Test != d.Rows {
+		v.Fail("data.splits", "%d + %d + %d rows, want data.rows %d", d.Splits.Train, d.Splits.Val, d.Splits.Test, d.Rows)
 	}
 	if len(d.Features) == 0 || len(d.Features) > MaxFeatures {
-		v.fail("data.feature_names", "%d names, want 1 to %d", len(d.Features), MaxFeatures)
+		v.Fail("data.feature_names", "%d names, want 1 to %d", len(d.Features), MaxFeatures)
 		return
 	}
 	seen := map[string]bool{}
 	for i, f := range d.Features {
 		path := fmt.Sprintf("data.feature_names[%d]", i)
-		v.str(path, f, true)
+		v.Str(path, f, true)
 		if seen[f] {
-			v.fail(path, "%q repeated", truncate(f))
+			v.Fail(path, "%q repeated", fieldcheck.Truncate(f))
 		}
 		seen[f] = true
 	}
 	if c.Model.Inputs != len(d.Features) {
-		v.fail("model.inputs", "%d, want one per feature name (%d)", c.Model.Inputs, len(d.Features))
+		v.Fail("model.inputs", "%d, want one per feature name (%d)", c.Model.Inputs, len(d.Features))
 	}
 }
 
 func (v *validator) scaler(c *Card) {
 	s := c.Scaler
 	if s.Kind != "standard" {
-		v.fail("scaler.kind", "%q, want \"standard\"", truncate(s.Kind))
+		v.Fail("scaler.kind", "%q, want \"standard\"", fieldcheck.Truncate(s.Kind))
 	}
 	n := len(c.Data.Features)
 	if len(s.Mean) != n || len(s.Std) != n {
-		v.fail("scaler", "%d means and %d standard deviations, want one of each per feature (%d)", len(s.Mean), len(s.Std), n)
+		v.Fail("scaler", "%d means and %d standard deviations, want one of each per feature (%d)", len(s.Mean), len(s.Std), n)
 		return
 	}
 	for j := range n {
 		if m := s.Mean[j]; math.IsNaN(m) || math.IsInf(m, 0) {
-			v.fail(fmt.Sprintf("scaler.mean[%d]", j), "%s, want a finite number", num(m))
+			v.Fail(fmt.Sprintf("scaler.mean[%d]", j), "%s, want a finite number", fieldcheck.Num(m))
 		}
 		if sd := s.Std[j]; !(sd > 0) || math.IsInf(sd, 0) {
-			v.fail(fmt.Sprintf("scaler.std[%d]", j), "%s, want a finite number > 0", num(sd))
+			v.Fail(fmt.Sprintf("scaler.std[%d]", j), "%s, want a finite number > 0", fieldcheck.Num(sd))
 		}
 	}
 	v.rowSet(c, "scaler.fit_rows", s.FitRows, false)
@@ -309,17 +268,17 @@ func (v *validator) scaler(c *Card) {
 func (v *validator) training(c *Card) {
 	t := c.Training
 	if (t.InitSeed == nil) == (c.Parent == nil) {
-		v.fail("training.init_seed", "present=%v for a model with parent=%v; want an init seed exactly for a model trained from scratch",
+		v.Fail("training.init_seed", "present=%v for a model with parent=%v; want an init seed exactly for a model trained from scratch",
 			t.InitSeed != nil, c.Parent != nil)
 	}
 	v2 := c.Schema != SchemaV1
 	switch {
 	case t.InitSeed == nil && v2 && t.ScratchRecipe == (results.TrainConfig{}):
-		v.fail("training.scratch_recipe", "absent for an unlearned model; want the recipe its ancestor trained from scratch with")
+		v.Fail("training.scratch_recipe", "absent for an unlearned model; want the recipe its ancestor trained from scratch with")
 	case t.InitSeed == nil && v2:
-		v.recipe("training.scratch_recipe", t.ScratchRecipe)
+		v.Recipe("training.scratch_recipe", t.ScratchRecipe)
 	case t.ScratchRecipe != (results.TrainConfig{}):
-		v.fail("training.scratch_recipe", "present in a %s; want it only for an unlearned model of schema %s",
+		v.Fail("training.scratch_recipe", "present in a %s; want it only for an unlearned model of schema %s",
 			map[bool]string{true: "model trained from scratch", false: SchemaV1 + " card"}[t.InitSeed != nil], Schema)
 	}
 	if t.Recipe == (results.TrainConfig{}) {
@@ -329,27 +288,11 @@ func (v *validator) training(c *Card) {
 			trains = f != results.FamilySSD && f != results.FamilyIdentity
 		}
 		if trains || !v2 {
-			v.fail("training.recipe", "absent; want one for every model but one made by a method that does not train (ssd, identity) in a %s card", Schema)
+			v.Fail("training.recipe", "absent; want one for every model but one made by a method that does not train (ssd, identity) in a %s card", Schema)
 		}
 		return
 	}
-	v.recipe("training.recipe", t.Recipe)
-}
-
-// recipe checks one training recipe at path.
-func (v *validator) recipe(path string, r results.TrainConfig) {
-	if r.Optimizer != "adam" {
-		v.fail(path+".optimizer", "%q, want \"adam\"", truncate(r.Optimizer))
-	}
-	if !(r.LearningRate > 0) || math.IsInf(r.LearningRate, 0) {
-		v.fail(path+".learning_rate", "%s, want a finite number > 0", num(r.LearningRate))
-	}
-	if !(r.AdamEpsilon > 0) || math.IsInf(r.AdamEpsilon, 0) {
-		v.fail(path+".adam_epsilon", "%s, want a finite number > 0", num(r.AdamEpsilon))
-	}
-	v.count(path+".batch_size", r.BatchSize, 1, MaxRows)
-	v.count(path+".max_epochs", r.MaxEpochs, 1, MaxRows)
-	v.count(path+".patience", r.Patience, 0, MaxRows)
+	v.Recipe("training.recipe", t.Recipe)
 }
 
 // rowSet checks one row set; forget says whether it is a method's forget
@@ -367,52 +310,52 @@ func (v *validator) rowSet(c *Card, path string, r RowSet, forget bool) {
 	case SplitTest:
 		size = d.Splits.Test
 	default:
-		v.fail(path+".spec.split", "%q, want %q, %q or %q", truncate(s.Split), SplitTrain, SplitVal, SplitTest)
+		v.Fail(path+".spec.split", "%q, want %q, %q or %q", fieldcheck.Truncate(s.Split), SplitTrain, SplitVal, SplitTest)
 		return
 	}
 	if s.SplitSeed != d.SplitSeed {
-		v.fail(path+".spec.split_seed", "%d, want data.split_seed %d", s.SplitSeed, d.SplitSeed)
+		v.Fail(path+".spec.split_seed", "%d, want data.split_seed %d", s.SplitSeed, d.SplitSeed)
 	}
 	v.listed(c, path+".spec.minus", s.Minus)
 	v.listed(c, path+".spec.only", s.Only)
 	switch {
 	case len(s.Only) > 0 && len(s.Minus) > 0:
-		v.fail(path+".spec", "both only and minus; want at most one")
+		v.Fail(path+".spec", "both only and minus; want at most one")
 	case len(s.Only) > 0 && !forget:
-		v.fail(path+".spec.only", "%d listed rows; only the forget rows of a method are listed one by one", len(s.Only))
+		v.Fail(path+".spec.only", "%d listed rows; only the forget rows of a method are listed one by one", len(s.Only))
 	case len(s.Only) > 0:
 		if s.Deletion != nil && s.Deletion.Keep != KeepRetained {
-			v.fail(path+".spec.deletion.keep", "%q, want %q: listed forget rows are trained rows", truncate(s.Deletion.Keep), KeepRetained)
+			v.Fail(path+".spec.deletion.keep", "%q, want %q: listed forget rows are trained rows", fieldcheck.Truncate(s.Deletion.Keep), KeepRetained)
 		}
 		if r.Count != len(s.Only) {
-			v.fail(path+".count", "%d, want the %d listed rows", r.Count, len(s.Only))
+			v.Fail(path+".count", "%d, want the %d listed rows", r.Count, len(s.Only))
 		}
 	case s.Deletion == nil && forget:
-		v.fail(path+".spec.deletion", "none, want the deletion set (keep %q) or listed rows (only)", KeepDeleted)
+		v.Fail(path+".spec.deletion", "none, want the deletion set (keep %q) or listed rows (only)", KeepDeleted)
 	case s.Deletion == nil:
 		if want := size - len(s.Minus); r.Count != want {
-			v.fail(path+".count", "%d, want the %s split's size %d minus %d listed rows", r.Count, s.Split, size, len(s.Minus))
+			v.Fail(path+".count", "%d, want the %s split's size %d minus %d listed rows", r.Count, s.Split, size, len(s.Minus))
 		}
 	default:
 		del := s.Deletion
-		v.str(path+".spec.deletion.spec", del.Spec, true)
+		v.Str(path+".spec.deletion.spec", del.Spec, true)
 		if _, err := adult.ParseDeletionSpec(del.Spec); err != nil {
-			v.fail(path+".spec.deletion.spec", "%v", err)
+			v.Fail(path+".spec.deletion.spec", "%v", err)
 		}
 		want := KeepRetained
 		if forget {
 			want = KeepDeleted
 		}
 		if del.Keep != want {
-			v.fail(path+".spec.deletion.keep", "%q, want %q", truncate(del.Keep), want)
+			v.Fail(path+".spec.deletion.keep", "%q, want %q", fieldcheck.Truncate(del.Keep), want)
 		}
 		// The deletion set takes at least one row and leaves at least one.
 		if hi := size - 1; r.Count < 1 || r.Count > hi {
-			v.fail(path+".count", "%d, want an integer in [1, %d] (part of the %s split)", r.Count, hi, s.Split)
+			v.Fail(path+".count", "%d, want an integer in [1, %d] (part of the %s split)", r.Count, hi, s.Split)
 		}
 	}
-	v.count(path+".count", r.Count, 1, MaxRows)
-	v.hash(path+".sha256", r.SHA256)
+	v.Count(path+".count", r.Count, 1, MaxRows)
+	v.Hash(path+".sha256", r.SHA256)
 }
 
 // listed checks a list of row ids (RowSpec.Minus or Only): schema v2, each
@@ -420,24 +363,24 @@ func (v *validator) rowSet(c *Card, path string, r RowSet, forget bool) {
 func (v *validator) listed(c *Card, path string, ids []string) {
 	if len(ids) == 0 {
 		if ids != nil {
-			v.fail(path, "an empty list; leave it out instead")
+			v.Fail(path, "an empty list; leave it out instead")
 		}
 		return
 	}
 	if c.Schema == SchemaV1 {
-		v.fail(path, "%d listed rows in a %s card (listed rows are %s)", len(ids), SchemaV1, Schema)
+		v.Fail(path, "%d listed rows in a %s card (listed rows are %s)", len(ids), SchemaV1, Schema)
 		return
 	}
-	v.count(path, len(ids), 1, MaxRows)
+	v.Count(path, len(ids), 1, MaxRows)
 	var prev adult.RowID
 	for i, text := range ids {
 		id, err := adult.ParseRowID(text)
 		if err != nil {
-			v.fail(fmt.Sprintf("%s[%d]", path, i), "%v", err)
+			v.Fail(fmt.Sprintf("%s[%d]", path, i), "%v", err)
 			return
 		}
 		if i > 0 && prev.Compare(id) >= 0 {
-			v.fail(fmt.Sprintf("%s[%d]", path, i), "%s after %s; want the ids in file-then-line order without repeats", text, prev)
+			v.Fail(fmt.Sprintf("%s[%d]", path, i), "%s after %s; want the ids in file-then-line order without repeats", text, prev)
 			return
 		}
 		prev = id
@@ -512,11 +455,11 @@ func (c *Card) VerifyData(set *adult.Dataset) error {
 	for j := range sc.Mean {
 		if sc.Mean[j] != c.Scaler.Mean[j] {
 			return &MismatchError{Path: fmt.Sprintf("scaler.mean[%d]", j),
-				Problem: fmt.Sprintf("%s, refit on scaler.fit_rows: %s", num(c.Scaler.Mean[j]), num(sc.Mean[j]))}
+				Problem: fmt.Sprintf("%s, refit on scaler.fit_rows: %s", fieldcheck.Num(c.Scaler.Mean[j]), fieldcheck.Num(sc.Mean[j]))}
 		}
 		if sc.Std[j] != c.Scaler.Std[j] {
 			return &MismatchError{Path: fmt.Sprintf("scaler.std[%d]", j),
-				Problem: fmt.Sprintf("%s, refit on scaler.fit_rows: %s", num(c.Scaler.Std[j]), num(sc.Std[j]))}
+				Problem: fmt.Sprintf("%s, refit on scaler.fit_rows: %s", fieldcheck.Num(c.Scaler.Std[j]), fieldcheck.Num(sc.Std[j]))}
 		}
 	}
 	return nil

@@ -451,13 +451,19 @@ func (r *Results) WithoutTimes() *Results {
 		c.Models.Pruned[i].FinetuneSeconds, c.Models.Pruned[i].DeletionSeconds = 0, 0
 	}
 	if r.Study != nil {
-		st := *r.Study
-		st.Seconds = 0
-		st.Methods = append([]Method(nil), r.Study.Methods...)
-		for i := range st.Methods {
-			st.Methods[i].Seconds = Estimate{}
-		}
-		c.Study = &st
+		c.Study = r.Study.WithoutTimes()
+	}
+	return &c
+}
+
+// WithoutTimes returns a copy of s with its wall times removed (the
+// study's and each method's seconds).
+func (s *Study) WithoutTimes() *Study {
+	c := *s
+	c.Seconds = 0
+	c.Methods = append([]Method(nil), s.Methods...)
+	for i := range c.Methods {
+		c.Methods[i].Seconds = Estimate{}
 	}
 	return &c
 }

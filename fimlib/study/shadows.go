@@ -95,11 +95,11 @@ func trainShadows(ctx context.Context, env unlearn.Env, d Data, forget [][]int, 
 	scfg := shadow.Config{Models: k, Seed: mix(seeds[0], 6), Arch: cfg.Arch, Train: cfg.Train}
 	var params [][]mlp.Tensor
 	desc := struct {
-		Models    int    `json:"models"`
-		Seed      uint64 `json:"seed"`
-		Train     recipe `json:"train"`
-		Inclusion string `json:"inclusion"`
-	}{k, scfg.Seed, recipeOf(cfg.Train), inclusionHash(in)}
+		Models    int                 `json:"models"`
+		Seed      uint64              `json:"seed"`
+		Train     results.TrainConfig `json:"train"`
+		Inclusion string              `json:"inclusion"`
+	}{k, scfg.Seed, cfg.Train.Recipe(), inclusionHash(in)}
 	have, err := plan.unit(ctx, i, StageModels, fmt.Sprintf("%d shadow models", k), desc, &params, needed, func() error {
 		set, err := shadow.TrainWith(ctx, env.Backend, d.Train, &d.Val, scfg, in, env.Progress)
 		if err != nil {

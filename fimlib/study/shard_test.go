@@ -31,18 +31,10 @@ func smallStudy() (Data, Config) {
 	return d, cfg
 }
 
-// withoutTimes is st as JSON with every wall time zeroed.
+// withoutTimes is st as JSON without its wall times.
 func withoutTimes(t *testing.T, st *results.Study) string {
 	t.Helper()
-	c := *st
-	c.Seconds = 0
-	c.Methods = append([]results.Method(nil), st.Methods...)
-	for i := range c.Methods {
-		m := c.Methods[i]
-		m.Seconds = results.Estimate{}
-		c.Methods[i] = m
-	}
-	b, err := json.MarshalIndent(c, "", " ")
+	b, err := json.MarshalIndent(st.WithoutTimes(), "", " ")
 	if err != nil {
 		t.Fatal(err)
 	}

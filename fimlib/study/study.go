@@ -313,10 +313,10 @@ func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint
 	dropout := int64(mix(seeds[0], 2))
 	var fulls [][]mlp.Tensor
 	fullsDesc := struct {
-		Seeds   []uint64 `json:"seeds"`
-		Dropout int64    `json:"dropout"`
-		Train   recipe   `json:"train"`
-	}{seeds, dropout, recipeOf(cfg.Train)}
+		Seeds   []uint64            `json:"seeds"`
+		Dropout int64               `json:"dropout"`
+		Train   results.TrainConfig `json:"train"`
+	}{seeds, dropout, cfg.Train.Recipe()}
 	haveFulls, err := plan.unit(ctx, base, StageModels, fmt.Sprintf("full models × %d seeds", n), fullsDesc, &fulls, needFulls, func() error {
 		res, err := train.FitEnsemble(ctx, backend, cfg.Arch, d.Train, &d.Val, tc, dropout, members)
 		if err != nil {

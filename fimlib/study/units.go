@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/debug"
 	"time"
 
+	"github.com/fimprune/fimprune/fimlib/backend"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/modelcard"
 	"github.com/fimprune/fimprune/fimlib/results"
@@ -68,16 +68,6 @@ type keyCommon struct {
 	// (features, labels) every unit trains or stops early on.
 	Pool string `json:"pool"`
 	Val  string `json:"val"`
-}
-
-// recipe is a train.Config's settings that change results.
-type recipe struct {
-	LearningRate, AdamEpsilon      float64
-	BatchSize, MaxEpochs, Patience int
-}
-
-func recipeOf(c train.Config) recipe {
-	return recipe{c.LearningRate, c.AdamEpsilon, c.BatchSize, c.MaxEpochs, c.Patience}
 }
 
 func newPlanner(cfg Config) *planner { return &planner{cfg: cfg} }
@@ -155,20 +145,8 @@ func (p *planner) unit(ctx context.Context, i, stage int, what string, desc any,
 // build names the build: numbers differ in the last bits across Go
 // versions, gomlx versions and GOEXPERIMENT settings.
 func build() string {
-	b := runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, dep := range info.Deps {
-			if dep.Path == "github.com/gomlx/gomlx" || dep.Path == "github.com/gomlx/compute" {
-				b += " " + dep.Path + "@" + dep.Version
-			}
-		}
-		for _, s := range info.Settings {
-			if s.Key == "GOEXPERIMENT" {
-				b += " GOEXPERIMENT=" + s.Value
-			}
-		}
-	}
-	return b
+	b := backend.CurrentBuild()
+	return fmt.Sprintf("%s %s/%s gomlx@%s compute@%s GOEXPERIMENT=%s", runtime.Version(), runtime.GOOS, runtime.GOARCH, b.Gomlx, b.Compute, b.GOEXPERIMENT)
 }
 
 // dataHash is the hex SHA-256 of d's features (float32 bits), labels and
@@ -224,15 +202,15 @@ type taskDesc struct {
 
 // methodDesc describes a method run on tasks.
 type methodDesc struct {
-	Method   results.MethodID `json:"method"`
-	Name     string           `json:"name"`
-	FineTune recipe           `json:"finetune"`
-	Train    recipe           `json:"train"`
-	Tasks    []taskDesc       `json:"tasks"`
+	Method   results.MethodID    `json:"method"`
+	Name     string              `json:"name"`
+	FineTune results.TrainConfig `json:"finetune"`
+	Train    results.TrainConfig `json:"train"`
+	Tasks    []taskDesc          `json:"tasks"`
 }
 
 func describeMethod(m unlearn.Method, env unlearn.Env, tasks []unlearn.Task) methodDesc {
-	d := methodDesc{Method: m.ID(), Name: m.Name(), FineTune: recipeOf(env.FineTune), Train: recipeOf(env.Train)}
+	d := methodDesc{Method: m.ID(), Name: m.Name(), FineTune: env.FineTune.Recipe(), Train: env.Train.Recipe()}
 	for _, t := range tasks {
 		d.Tasks = append(d.Tasks, taskDesc{Model: modelcard.ParamsHash(t.Model), Retain: rowsHash(t.Retain), Forget: rowsHash(t.Forget), Seed: t.Seed})
 	}

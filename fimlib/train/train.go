@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/mlp"
+	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // gomlx's graph DSL reads best dot-imported.
 	"github.com/gomlx/gomlx/core/tensors"
@@ -292,3 +293,16 @@ func (s *stepExec) run(x []float32, y []int32, w []float32, b, f int) (loss floa
 }
 
 func (s *stepExec) Finalize() { s.exec.Finalize() }
+
+// Recipe is c's settings as results files and model cards record them:
+// the optimiser (always Adam) and the numbers that change results.
+func (c Config) Recipe() results.TrainConfig {
+	return results.TrainConfig{Optimizer: "adam", LearningRate: c.LearningRate, AdamEpsilon: c.AdamEpsilon,
+		BatchSize: c.BatchSize, MaxEpochs: c.MaxEpochs, Patience: c.Patience}
+}
+
+// FromRecipe is the Config of a recorded recipe (no seed, mask, name or
+// progress: those belong to one run).
+func FromRecipe(r results.TrainConfig) Config {
+	return Config{LearningRate: r.LearningRate, BatchSize: r.BatchSize, MaxEpochs: r.MaxEpochs, Patience: r.Patience, AdamEpsilon: r.AdamEpsilon}
+}

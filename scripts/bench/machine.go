@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -15,17 +14,12 @@ import (
 // started backend's own name (Config says what was asked for).
 func machineHeader(now time.Time, backendName string) []HeaderLine {
 	goexperiment, gomlx := "(none)", "?"
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "GOEXPERIMENT" && s.Value != "" {
-				goexperiment = s.Value
-			}
-		}
-		for _, dep := range info.Deps {
-			if dep.Path == "github.com/gomlx/gomlx" {
-				gomlx = dep.Version
-			}
-		}
+	b := backend.CurrentBuild()
+	if b.GOEXPERIMENT != "" {
+		goexperiment = b.GOEXPERIMENT
+	}
+	if b.Gomlx != "" {
+		gomlx = b.Gomlx
 	}
 	return []HeaderLine{
 		{"machine", fmt.Sprintf("%s, %d cores, %s/%s", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)},
