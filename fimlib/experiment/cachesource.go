@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "cc565808640209f8121ea2d1ff06a29a2e41a4021955ad35118704cc9b2f2b6e"
+const cacheSourceHash = "61bf3ab7615699c6cfa2b7bd802fddceace3e9c04aaff169fecca0e5e29be1a1"

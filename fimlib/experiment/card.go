@@ -73,7 +73,7 @@ func (s *Session) cards(sets map[string][]mlp.Tensor) (map[string]*modelcard.Car
 				Splits: modelcard.Splits{Train: len(d.Splits.Train), Val: len(d.Splits.Val), Test: len(d.Splits.Test)}},
 			Scaler: modelcard.Scaler{Kind: "standard", Mean: slices.Clone(d.Scaler.Mean), Std: slices.Clone(d.Scaler.Std), FitRows: trainRows},
 			Training: modelcard.Training{Seed: s.cfg.Seed,
-				DropoutSeed: subSeed(s.cfg.Seed, name+"/dropout"), ShuffleSeed: subSeed(s.cfg.Seed, name+"/shuffle")},
+				DropoutSeed: subSeed(s.cfg.Seed, name+"/shuffle"), ShuffleSeed: subSeed(s.cfg.Seed, name+"/shuffle")},
 			Build: modelcard.Build{GoVersion: env.GoVersion, GomlxVersion: env.GomlxVersion, Backend: env.Backend,
 				GOEXPERIMENT: env.GOEXPERIMENT, GOOS: env.GOOS, GOARCH: env.GOARCH},
 		}

@@ -19,7 +19,7 @@ import (
 // trainFromScratch initialises a model and trains it with the seed recipe,
 // early-stopping on the validation split.
 func (s *Session) trainFromScratch(ctx context.Context, name string, rows train.Data) (trained, error) {
-	store, err := mlp.NewStore(s.cfg.Arch.Init(subSeed(s.cfg.Seed, name+"/init")), int64(subSeed(s.cfg.Seed, name+"/dropout")))
+	store, err := mlp.NewStore(s.cfg.Arch.Init(subSeed(s.cfg.Seed, name+"/init")), 0)
 	if err != nil {
 		return trained{}, err
 	}
@@ -232,7 +232,7 @@ func (s *Session) pruneOne(ctx context.Context, f float64) (results.Pruned, erro
 	pruneSecs := time.Since(t0).Seconds()
 
 	name := PrunedName(f)
-	store, err := mlp.NewStore(params, int64(subSeed(s.cfg.Seed, name+"/dropout")))
+	store, err := mlp.NewStore(params, 0)
 	if err != nil {
 		return results.Pruned{}, err
 	}

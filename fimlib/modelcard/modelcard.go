@@ -178,7 +178,9 @@ type Training struct {
 	// InitSeed is the seed of mlp.Arch.Init for a model trained from
 	// scratch; nil for an unlearned model, which starts from its parent.
 	InitSeed *uint64 `json:"init_seed,omitempty"`
-	// DropoutSeed seeds the dropout stream, ShuffleSeed the batch order.
+	// DropoutSeed seeds the dropout masks, ShuffleSeed the batch order
+	// (fimlib/train draws both from one seed, so the two are equal in
+	// cards written since; older cards have distinct values).
 	DropoutSeed uint64 `json:"dropout_seed"`
 	ShuffleSeed uint64 `json:"shuffle_seed"`
 	// Recipe is the optimiser and its settings (results.TrainConfig). It is

@@ -127,7 +127,7 @@ func TrainWith(ctx context.Context, backend compute.Backend, pool train.Data, va
 		tc := cfg.Train
 		tc.Name = fmt.Sprintf("shadows %d–%d of %d", lo+1, hi, cfg.Models)
 		tc.Progress = progress
-		res, err := train.FitEnsemble(ctx, backend, cfg.Arch, pool, val, tc, int64(cfg.Seed)+int64(lo), members)
+		res, err := train.FitEnsemble(ctx, backend, cfg.Arch, pool, val, tc, members)
 		if err != nil {
 			return nil, fmt.Errorf("shadow: %w", err)
 		}

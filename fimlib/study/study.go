@@ -310,15 +310,13 @@ func runGroup(ctx context.Context, backend compute.Backend, d Data, seeds []uint
 	}
 	tc := cfg.Train
 	tc.Name, tc.Progress = fmt.Sprintf("full models × %d seeds", n), cfg.Progress
-	dropout := int64(mix(seeds[0], 2))
 	var fulls [][]mlp.Tensor
 	fullsDesc := struct {
-		Seeds   []uint64            `json:"seeds"`
-		Dropout int64               `json:"dropout"`
-		Train   results.TrainConfig `json:"train"`
-	}{seeds, dropout, cfg.Train.Recipe()}
+		Seeds []uint64            `json:"seeds"`
+		Train results.TrainConfig `json:"train"`
+	}{seeds, cfg.Train.Recipe()}
 	haveFulls, err := plan.unit(ctx, base, StageModels, fmt.Sprintf("full models × %d seeds", n), fullsDesc, &fulls, needFulls, func() error {
-		res, err := train.FitEnsemble(ctx, backend, cfg.Arch, d.Train, &d.Val, tc, dropout, members)
+		res, err := train.FitEnsemble(ctx, backend, cfg.Arch, d.Train, &d.Val, tc, members)
 		if err != nil {
 			return fmt.Errorf("study: %w", err)
 		}

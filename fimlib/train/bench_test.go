@@ -80,7 +80,7 @@ func BenchmarkEnsembleEpoch(b *testing.B) {
 				members[m] = Member{Name: "m", Init: mlp.Seed.Init(uint64(m)), Seed: uint64(m)}
 			}
 			for range b.N {
-				if _, err := FitEnsemble(context.Background(), be, mlp.Seed, d, nil, cfg, 1, members); err != nil {
+				if _, err := FitEnsemble(context.Background(), be, mlp.Seed, d, nil, cfg, members); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -109,7 +109,7 @@ func BenchmarkEnsembleEpochPair(b *testing.B) {
 				var wg sync.WaitGroup
 				for range 2 {
 					wg.Go(func() {
-						if _, err := FitEnsemble(context.Background(), be, mlp.Seed, d, nil, cfg, 1, members); err != nil {
+						if _, err := FitEnsemble(context.Background(), be, mlp.Seed, d, nil, cfg, members); err != nil {
 							b.Error(err)
 						}
 					})

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // gomlx's graph DSL reads best dot-imported.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -23,7 +26,8 @@ type Member struct {
 	// Init holds the starting parameters, in [mlp.Arch.Init]'s order: a fresh
 	// initialisation, or a trained (and pruned) model to fine-tune.
 	Init []mlp.Tensor
-	// Seed fixes the member's shuffling order.
+	// Seed fixes the member's shuffling order and dropout masks (two
+	// separate streams).
 	Seed uint64
 	// RowWeights, if not nil, holds one weight per training row: the row
 	// counts with that weight in the member's loss, and a row of weight 0 is
@@ -60,17 +64,15 @@ var stepHook func(slots []int, active []bool)
 // epoch has fewer batches than another's (it sees fewer rows) sits out the
 // remaining steps of that epoch, and a member that stopped early sits out the
 // rest of the run: its weights and Adam state do not change while it sits
-// out, exactly as if it were trained alone. Only the dropout stream is
-// shared: one stream seeded by dropoutSeed draws every member's masks, so a
-// member's dropout draws depend on its position in the ensemble (one seed and
-// one ensemble still give one result). An ensemble of one member, with
-// dropoutSeed equal to the store seed of [Fit], reproduces Fit up to float
-// rounding.
+// out, exactly as if it were trained alone. Nothing else is shared: a
+// member trained in an ensemble follows the trajectory of the same member
+// trained alone, up to float rounding (the backend may pick other kernels
+// for other ensemble sizes). [Fit] is an ensemble of one.
 //
 // cfg.Seed and cfg.Mask are ignored (members carry their own); cfg.Name and
 // cfg.Progress label and report the ensemble as a whole, with the mean
 // training and validation losses of the members still training.
-func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, trainData Data, val *Data, cfg Config, dropoutSeed int64, members []Member) ([]MemberResult, error) {
+func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, trainData Data, val *Data, cfg Config, members []Member) ([]MemberResult, error) {
 	start := time.Now()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -113,21 +115,21 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 		}
 	}
 
-	e, err := newEnsembleExec(backend, arch, trainData, cfg, dropoutSeed, members)
+	e, err := newEnsembleExec(backend, arch, trainData, cfg, members)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { e.finalize() }()
 	var eval *ensembleEval
 	if val != nil {
-		eval = newEnsembleEval(backend, e.store, arch, k, val.Rows())
+		eval = newEnsembleEval(backend, arch, k, val.Rows())
 		defer func() { eval.finalize() }()
 	}
 
 	rngs := make([]*rand.Rand, k)
 	stepsOf := make([]int, k)
 	for m := range members {
-		rngs[m] = rand.New(rand.NewPCG(members[m].Seed, 0x5eed))
+		rngs[m] = rand.New(rand.NewPCG(members[m].Seed, shuffleStream))
 		stepsOf[m] = (len(rowsOf[m]) + b - 1) / b
 	}
 	slots := make([]int, k) // slots[s] is the member in the ensemble's slot s
@@ -198,7 +200,11 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 		epochsRun = epoch
 		var vls []float64
 		if eval != nil {
-			if vls, err = eval.meanLoss(*val, e.paramTensors()); err != nil {
+			params, err := e.paramInputs()
+			if err != nil {
+				return nil, err
+			}
+			if vls, err = eval.meanLoss(*val, params); err != nil {
 				return nil, fmt.Errorf("train %s: validation: %w", cfg.Name, err)
 			}
 		}
@@ -260,7 +266,7 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 			break
 		}
 		if len(slots)-len(live) >= max(1, len(slots)/4) {
-			next, err := e.subset(backend, live, dropoutSeed+int64(epoch))
+			next, err := e.subset(backend, live)
 			if err != nil {
 				return nil, err
 			}
@@ -268,7 +274,7 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 			e = next
 			if eval != nil {
 				eval.finalize()
-				eval = newEnsembleEval(backend, e.store, arch, len(live), val.Rows())
+				eval = newEnsembleEval(backend, arch, len(live), val.Rows())
 			}
 			kept := make([]int, len(live))
 			for i, slot := range live {
@@ -296,84 +302,118 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 // Adam's constants, as gomlx's and PyTorch's defaults.
 const adamBeta1, adamBeta2 = 0.9, 0.999
 
+// Stream increments of a member's two random streams (PCG seeded with the
+// member's Seed): one for the shuffling order, one for the dropout masks.
+const shuffleStream, dropoutStream = 0x5eed, 0xd40f
+
 // ensembleExec is the compiled forward and backward pass of all members plus
-// their optimiser state, built for the go backend's strengths, measured with
-// pprof on 2026-11-26 (K = 16, batch 64):
+// their optimiser state, laid out for the go backend. Each choice below was
+// measured with pprof and BenchmarkKernels / BenchmarkOpChain
+// (kernels_bench_test.go) on the project's 2-core AVX-512 machine
+// (2026-12-01, compute v0.1.2, batch 64); BENCHMARKS.md has the figures.
 //
-//   - Activations run transposed, [K, width, batch], and weights are kept as
-//     [K, out, in] (PyTorch's layout). Every product of the forward and
-//     backward pass then has its contracting axis where the backend's matmul
-//     kernels want it; with gomlx's autodiff through [K, batch, width]
-//     activations, the weight gradients needed transposes of the activations,
-//     and the generic transpose took 28 % of a step.
-//   - The backward pass is written out (an MLP's is three lines per layer)
-//     rather than derived, which also drops autodiff's bookkeeping nodes.
+//   - Activations run transposed, [K, width+1, batch], and each layer's
+//     weights and bias are one tensor [K, out, in+1] (PyTorch's weight
+//     layout with the bias as an extra column). Every activation carries a
+//     row of ones, so the bias is part of the product: a broadcast bias add
+//     (22 µs on [128, 64]) and a bias-gradient reduction (36 µs) per layer
+//     become part of a matrix product.
+//   - Weight gradients contract over the batch. With both operands
+//     batch-last, the backend's small-matrix kernel computes one dot product
+//     per output (8.6 GFLOP/s for layer 0 against 32 GFLOP/s for the
+//     row-major product). The first layer's input therefore also comes from
+//     the host batch-first, [K, batch, in+1], and a hidden layer's input is
+//     transposed in the graph (30 µs) when its product is in the
+//     small-matrix regime; in the large-matrix regime (many members) the
+//     backend packs the operands itself and the transpose would only add
+//     work.
+//   - The backward pass is written out (three lines per layer) rather than
+//     derived by autodiff, which also drops autodiff's bookkeeping nodes.
+//   - Dropout masks are drawn on the host, from each member's own stream
+//     (seeded by its Seed), and enter the graph as inputs: in the graph the
+//     random bits, their conversion and the logical operations cost more
+//     than the layer's product, and a member's draws then do not depend on
+//     which other members share its ensemble.
 //   - Adam runs on the host in one fused pass per parameter tensor: in the
 //     graph it is about fifteen element-wise passes per tensor through the
-//     backend's generic kernels, plus three Where passes to freeze members
-//     that sit out a step; the host loop skips those members instead.
-//   - The host gathers each step's rows already transposed.
+//     backend's generic kernels; the host loop also simply skips members
+//     that sit out a step.
 type ensembleExec struct {
-	store  *model.Store // the dropout stream
-	exec   *model.Exec
-	arch   mlp.Arch
-	k, b   int
-	d      Data
-	names  []string    // parameter paths in Init order
-	shape  [][]int     // one member's shape of each parameter, as mlp stores it
-	params [][]float32 // per parameter tensor, K members back to back; weights as [out, in]
-	m1, m2 [][]float32 // Adam's moments, laid out as params
-	masks  [][]float32 // laid out as params; nil when no member masks the tensor
-	steps  []int       // Adam steps taken per member
-	lr     []float64   // learning rate per member
-	eps    float64
+	exec    *model.Exec
+	arch    mlp.Arch
+	k, b    int
+	d       Data
+	in, out []int       // per layer
+	nt      []bool      // per layer: its weight gradient uses the batch-last input as is (no transpose)
+	params  [][]float32 // per layer, K members back to back, each [out, in+1]
+	m1, m2  [][]float32 // Adam's moments, laid out as params
+	masks   [][]float32 // laid out as params; nil when no member masks the layer
+	steps   []int       // Adam steps taken per member
+	lr      []float64   // learning rate per member
+	drop    []*rand.Rand
+	eps     float64
 
-	xT, yT, wN []float32 // the step's inputs, reused
+	// The step's inputs, in gradientGraph's order, kept from step to step:
+	// on a backend with shared buffers (go) they are the buffers the graph
+	// reads, filled in place, so no input is copied or allocated per step.
+	inputs []*tensors.Tensor
+	drops  [][]float32 // per hidden layer, [K, width, batch]
 }
 
-// transposeInto writes the [rows, cols] matrix src transposed into dst.
-func transposeInto(dst, src []float32, rows, cols int) {
-	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			dst[c*rows+r] = src[r*cols+c]
-		}
-	}
-}
+// Positions in ensembleExec.inputs.
+const inXT, inX, inYT, inWN, inDrops = 0, 1, 2, 3, 4
 
-func newEnsembleExec(backend compute.Backend, arch mlp.Arch, d Data, cfg Config, dropoutSeed int64, members []Member) (*ensembleExec, error) {
+// smallMatMulFlops is the size (batch × rows × columns × contracted) below
+// which compute's go backend multiplies with its unpacked small-matrix
+// kernels (noSIMDSmallMatMulSizeThreshold in compute/internal/gobackend/dot).
+const smallMatMulFlops = 4 << 20
+
+func newEnsembleExec(backend compute.Backend, arch mlp.Arch, d Data, cfg Config, members []Member) (*ensembleExec, error) {
 	k := len(members)
 	ref := arch.Init(0) // names and shapes
-	e := &ensembleExec{store: model.NewStore(), arch: arch, k: k, b: cfg.BatchSize, d: d, eps: cfg.AdamEpsilon,
+	e := &ensembleExec{arch: arch, k: k, b: cfg.BatchSize, d: d, eps: cfg.AdamEpsilon,
 		steps: make([]int, k), lr: make([]float64, k)}
-	e.store.SetParam(model.ParamInitialSeed, dropoutSeed)
+	for l := 0; l < arch.Layers(); l++ {
+		w, bias := ref[2*l], ref[2*l+1]
+		if w.Name != mlp.WeightsPath(l) || bias.Name != mlp.BiasesPath(l) || len(w.Shape) != 2 || len(bias.Shape) != 1 || bias.Shape[0] != w.Shape[1] {
+			return nil, fmt.Errorf("train: layer %d's parameters are not a weight matrix and its bias", l)
+		}
+		e.in, e.out = append(e.in, w.Shape[0]), append(e.out, w.Shape[1])
+		e.nt = append(e.nt, l > 0 && k*e.b*(e.in[l]+1)*e.out[l] >= smallMatMulFlops)
+	}
 	for m, mem := range members {
 		e.lr[m] = cfg.LearningRate
 		if mem.LearningRate > 0 {
 			e.lr[m] = mem.LearningRate
 		}
+		e.drop = append(e.drop, rand.New(rand.NewPCG(mem.Seed, dropoutStream)))
+		if len(mem.Init) != len(ref) {
+			return nil, fmt.Errorf("train: member %q: initial parameters do not match the architecture (%d tensors, want %d)", mem.Name, len(mem.Init), len(ref))
+		}
+		for pi, p := range ref {
+			if mem.Init[pi].Name != p.Name || len(mem.Init[pi].Values) != len(p.Values) {
+				return nil, fmt.Errorf("train: member %q: initial parameters do not match the architecture (want %q with %d values)", mem.Name, p.Name, len(p.Values))
+			}
+		}
 		for _, t := range mem.Mask {
-			if !hasName(ref, t.Name) {
+			pi := slices.IndexFunc(ref, func(p mlp.Tensor) bool { return p.Name == t.Name })
+			if pi < 0 {
 				return nil, fmt.Errorf("train: member %q: mask names unknown parameter %q", mem.Name, t.Name)
+			}
+			if len(t.Values) != len(ref[pi].Values) {
+				return nil, fmt.Errorf("train: member %q: mask for %q has %d values, parameter has %d", mem.Name, t.Name, len(t.Values), len(ref[pi].Values))
 			}
 		}
 	}
-	for pi, p := range ref {
-		e.names = append(e.names, p.Name)
-		e.shape = append(e.shape, p.Shape)
-		size := len(p.Values)
+	for l := range e.in {
+		size := e.layerSize(l)
 		stacked := make([]float32, k*size)
 		var mask []float32
 		for m, mem := range members {
-			if len(mem.Init) != len(ref) || mem.Init[pi].Name != p.Name || len(mem.Init[pi].Values) != size {
-				return nil, fmt.Errorf("train: member %q: initial parameters do not match the architecture (want %q with %d values)", mem.Name, p.Name, size)
-			}
-			e.toInternal(stacked[m*size:(m+1)*size], mem.Init[pi].Values, pi)
+			e.toInternal(stacked[m*size:(m+1)*size], l, mem.Init[2*l].Values, mem.Init[2*l+1].Values)
 			for _, t := range mem.Mask {
-				if t.Name != p.Name {
+				if t.Name != mlp.WeightsPath(l) && t.Name != mlp.BiasesPath(l) {
 					continue
-				}
-				if len(t.Values) != size {
-					return nil, fmt.Errorf("train: member %q: mask for %q has %d values, parameter has %d", mem.Name, p.Name, len(t.Values), size)
 				}
 				if mask == nil {
 					mask = make([]float32, k*size)
@@ -381,7 +421,12 @@ func newEnsembleExec(backend compute.Backend, arch mlp.Arch, d Data, cfg Config,
 						mask[i] = 1
 					}
 				}
-				e.toInternal(mask[m*size:(m+1)*size], t.Values, pi)
+				dst := mask[m*size : (m+1)*size]
+				if t.Name == mlp.WeightsPath(l) {
+					e.toInternal(dst, l, t.Values, nil)
+				} else {
+					e.toInternal(dst, l, nil, t.Values)
+				}
 			}
 		}
 		e.params = append(e.params, stacked)
@@ -395,13 +440,34 @@ func newEnsembleExec(backend compute.Backend, arch mlp.Arch, d Data, cfg Config,
 	return e, nil
 }
 
-// compile allocates the step buffers and builds the step's graph.
+// layerSize is one member's number of values of layer l: out × (in+1).
+func (e *ensembleExec) layerSize(l int) int { return e.out[l] * (e.in[l] + 1) }
+
+// compile allocates the step's inputs and builds the step's graph.
 func (e *ensembleExec) compile(backend compute.Backend) error {
-	e.xT = make([]float32, e.k*e.arch.Inputs*e.b)
-	e.yT = make([]float32, e.k*e.arch.Classes*e.b)
-	e.wN = make([]float32, e.k*e.b)
-	exec, err := model.NewExec(backend, e.store, func(_ *model.Scope, in []*Node) []*Node {
-		return e.gradientGraph(in[0], in[1], in[2], in[3:])
+	k, b, f, layers := e.k, e.b, e.arch.Inputs+1, len(e.in)
+	dims := [][]int{{k, f, b}, {k, b, f}, {k, e.arch.Classes, b}, {k, b}}
+	e.drops = make([][]float32, layers-1)
+	for l := range e.drops {
+		e.drops[l] = make([]float32, k*e.out[l]*b)
+		dims = append(dims, []int{k, e.out[l], b})
+	}
+	for l := range layers {
+		dims = append(dims, []int{k, e.out[l], e.in[l] + 1})
+	}
+	for l := 1; l < layers; l++ {
+		dims = append(dims, []int{k, e.in[l], e.out[l]})
+	}
+	e.inputs = make([]*tensors.Tensor, len(dims))
+	for i, d := range dims {
+		t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, d...))
+		if err != nil {
+			return fmt.Errorf("train: ensemble step input: %w", err)
+		}
+		e.inputs[i] = t
+	}
+	exec, err := model.NewExec(backend, model.NewStore(), func(_ *model.Scope, in []*Node) []*Node {
+		return e.gradientGraph(in)
 	})
 	if err != nil {
 		return fmt.Errorf("train: building ensemble step: %w", err)
@@ -410,82 +476,106 @@ func (e *ensembleExec) compile(backend compute.Backend) error {
 	return nil
 }
 
-// toInternal copies one member's parameter pi from mlp's layout into the
-// ensemble's (weights transposed to [out, in]); fromInternal undoes it.
-func (e *ensembleExec) toInternal(dst, src []float32, pi int) {
-	if sh := e.shape[pi]; len(sh) == 2 {
-		transposeInto(dst, src, sh[0], sh[1])
-		return
-	}
-	copy(dst, src)
+// fill writes into one of the step's inputs.
+func fill(t *tensors.Tensor, write func(flat []float32)) error {
+	return tensors.MutableFlatData(t, write)
 }
 
-func (e *ensembleExec) fromInternal(dst, src []float32, pi int) {
-	if sh := e.shape[pi]; len(sh) == 2 {
-		transposeInto(dst, src, sh[1], sh[0])
-		return
-	}
-	copy(dst, src)
-}
-
-// internalDims is the graph shape of parameter pi for all members.
-func (e *ensembleExec) internalDims(pi int) []int {
-	if sh := e.shape[pi]; len(sh) == 2 {
-		return []int{e.k, sh[1], sh[0]}
-	}
-	return append([]int{e.k}, e.shape[pi]...)
-}
-
-func hasName(ts []mlp.Tensor, name string) bool {
-	for _, t := range ts {
-		if t.Name == name {
-			return true
+// toInternal writes one member's layer l from mlp's layout (weights [in,
+// out], bias [out]) into the ensemble's ([out, in+1], the bias last); a nil
+// weights or bias leaves that part of dst as it is.
+func (e *ensembleExec) toInternal(dst []float32, l int, weights, bias []float32) {
+	in, out := e.in[l], e.out[l]
+	for o := range out {
+		row := dst[o*(in+1) : (o+1)*(in+1)]
+		if weights != nil {
+			for i := range in {
+				row[i] = weights[i*out+o]
+			}
+		}
+		if bias != nil {
+			row[in] = bias[o]
 		}
 	}
-	return false
 }
 
-// forwardT is the forward pass in the transposed layout: hT is [K, in,
-// batch], params are in Init order with weights [K, out, in]. It returns the
-// logits [K, classes, batch], each layer's input and each hidden layer's
-// ReLU-dropout mask.
-func forwardT(store *model.Store, arch mlp.Arch, hT *Node, params []*Node) (logitsT *Node, inputs, masks []*Node) {
-	for l := 0; l < arch.Layers(); l++ {
+// fromInternal is toInternal's inverse.
+func (e *ensembleExec) fromInternal(src []float32, l int) (weights, bias []float32) {
+	in, out := e.in[l], e.out[l]
+	weights, bias = make([]float32, in*out), make([]float32, out)
+	for o := range out {
+		row := src[o*(in+1) : (o+1)*(in+1)]
+		for i := range in {
+			weights[i*out+o] = row[i]
+		}
+		bias[o] = row[in]
+	}
+	return weights, bias
+}
+
+// forwardAug is the forward pass in the transposed layout: hT is the input
+// [K, in+1, batch] with its last row all ones; params are the layers'
+// [K, out, in+1]; drops, in training graphs, the hidden layers' dropout masks
+// [K, width, batch] (0, or 1/(1 − rate) for a kept unit). It returns the
+// logits [K, classes, batch], each layer's (ones-extended) input and, in
+// training graphs, each hidden layer's ReLU-dropout mask.
+func forwardAug(hT *Node, params, drops []*Node) (logitsT *Node, inputs, masks []*Node) {
+	g := hT.Graph()
+	for l, w := range params {
 		inputs = append(inputs, hT)
-		wT, b := params[2*l], params[2*l+1]
-		zT := Add(DotGeneral(wT, []int{2}, []int{0}, hT, []int{1}, []int{0}), InsertAxes(b, -1))
-		if l == arch.Layers()-1 {
+		zT := DotGeneral(w, []int{2}, []int{0}, hT, []int{1}, []int{0})
+		if l == len(params)-1 {
 			return zT, inputs, masks
 		}
-		mask := mlp.ReLUDropoutMask(store, zT, arch.Dropout)
-		masks = append(masks, mask)
-		hT = Mul(zT, mask)
+		zero := ScalarZero(g, zT.DType())
+		if drops != nil {
+			// ReLU then dropout, h = max(z·d, 0) (d ≥ 0), and its
+			// derivative d·[z > 0] = min(h·2¹²⁷, d): any normal positive h
+			// times 2¹²⁷ is at least 2 > d (or +Inf), and 0 stays 0. Only
+			// a subnormal h (below 2⁻¹²⁶) would get less than d. The
+			// backend's comparison, select and sign kernels branch on every
+			// element and cost twice as much on these random signs.
+			hT = Max(Mul(zT, drops[l]), zero)
+			masks = append(masks, Min(Mul(hT, Scalar(g, hT.DType(), math.Ldexp(1, 127))), drops[l]))
+		} else {
+			hT = Max(zT, zero)
+		}
+		dims := zT.Shape().Dimensions
+		hT = Concatenate([]*Node{hT, Ones(g, shapes.Make(zT.DType(), dims[0], 1, dims[2]))}, 1)
 	}
 	panic("unreachable")
 }
 
-// gradientGraph is one step's forward and backward pass for all members. xT
-// is [K, in, batch]; yT the one-hot labels [K, classes, batch]; wN the rows'
-// weights divided by the sum of their magnitudes per member, [K, batch] (all 0 for a member
-// that sits out); params are the weights [K, out, in] and biases [K, out],
-// then the weights of layers ≥ 1 again as [K, in, out] for the backward
-// products. It returns each member's weighted mean loss ([K]) followed by
-// the gradient of each parameter, laid out as the parameter.
-func (e *ensembleExec) gradientGraph(xT, yT, wN *Node, in []*Node) []*Node {
-	g := xT.Graph()
-	e.store.SetTraining(g, true)
-	layers := e.arch.Layers()
-	params, weightsIO := in[:2*layers], in[2*layers:]
-	logitsT, inputs, masks := forwardT(e.store, e.arch, xT, params)
+// gradientGraph is one step's forward and backward pass for all members. Its
+// inputs: xT [K, in+1, batch] and x [K, batch, in+1] (the rows, ones-extended,
+// in both layouts); yT, the one-hot labels [K, classes, batch]; wN, the rows'
+// weights divided by the sum of their magnitudes per member, [K, batch] (all
+// 0 for a member that sits out); the hidden layers' dropout masks; the
+// layers' parameters [K, out, in+1]; then the weights of layers ≥ 1 again as
+// [K, in, out] (no bias) for the backward products. It returns each member's
+// weighted mean loss ([K]) followed by the gradient of each layer, laid out
+// as the parameters.
+func (e *ensembleExec) gradientGraph(in []*Node) []*Node {
+	layers := len(e.in)
+	xT, x, yT, wN := in[0], in[1], in[2], in[3]
+	in = in[4:]
+	drops, params, weightsIO := in[:layers-1], in[layers-1:2*layers-1], in[2*layers-1:]
+	logitsT, inputs, masks := forwardAug(xT, params, drops)
 	logp := LogSoftmax(logitsT, 1)
 	wRow := InsertAxes(wN, 1) // [K, 1, batch]
 	losses := Neg(ReduceSum(Mul(Mul(yT, logp), wRow), 1, 2))
 	// ∂loss/∂logits of a softmax cross-entropy: (p − onehot) times the row weight.
 	deltaT := Mul(Sub(Exp(logp), yT), wRow)
-	grads := make([]*Node, 2*layers)
+	grads := make([]*Node, layers)
 	for l := layers - 1; l >= 0; l-- {
-		grads[2*l] = DotGeneral(deltaT, []int{2}, []int{0}, inputs[l], []int{2}, []int{0}) // [K, out, in]
-		grads[2*l+1] = ReduceSum(deltaT, 2)
+		switch {
+		case l == 0:
+			grads[l] = DotGeneral(deltaT, []int{2}, []int{0}, x, []int{1}, []int{0})
+		case e.nt[l]:
+			grads[l] = DotGeneral(deltaT, []int{2}, []int{0}, inputs[l], []int{2}, []int{0})
+		default:
+			grads[l] = DotGeneral(deltaT, []int{2}, []int{0}, Transpose(inputs[l], 1, 2), []int{1}, []int{0})
+		}
 		if l > 0 {
 			deltaT = Mul(DotGeneral(weightsIO[l-1], []int{2}, []int{0}, deltaT, []int{1}, []int{0}), masks[l-1]) // [K, in, batch]
 		}
@@ -495,44 +585,81 @@ func (e *ensembleExec) gradientGraph(xT, yT, wN *Node, in []*Node) []*Node {
 
 // step runs one step on the rows idx ([K, batch]) with weights w: gradients
 // in the graph, then Adam on the host for the members with active[m],
-// followed by their masks.
+// followed by their masks. Only active members draw dropout masks.
 func (e *ensembleExec) step(idx []int32, w []float32, active []bool) ([]float32, error) {
 	k, b, f, c := e.k, e.b, e.arch.Inputs, e.arch.Classes
-	clear(e.yT)
 	for m := 0; m < k; m++ {
-		var sum float32
-		for i := 0; i < b; i++ {
-			sum += float32(math.Abs(float64(w[m*b+i])))
+		for l, drop := range e.drops {
+			e.drawDropout(drop[m*e.out[l]*b:(m+1)*e.out[l]*b], m, active[m])
 		}
-		if sum == 0 {
-			sum = 1
-		}
-		xT := e.xT[m*f*b : (m+1)*f*b]
-		for i := 0; i < b; i++ {
-			row := int(idx[m*b+i])
-			for j, v := range e.d.X[row*f : (row+1)*f] {
-				xT[j*b+i] = v
+	}
+	err := errors.Join(
+		fill(e.inputs[inXT], func(xT []float32) {
+			for m := range k {
+				xT := xT[m*(f+1)*b : (m+1)*(f+1)*b]
+				for i := range b {
+					for j, v := range e.d.X[int(idx[m*b+i])*f:][:f] {
+						xT[j*b+i] = v
+					}
+					xT[f*b+i] = 1
+				}
 			}
-			e.yT[m*c*b+int(e.d.Y[row])*b+i] = 1
-			e.wN[m*b+i] = w[m*b+i] / sum
-		}
+		}),
+		fill(e.inputs[inX], func(x []float32) {
+			for r, row := range idx {
+				copy(x[r*(f+1):], e.d.X[int(row)*f:][:f])
+				x[r*(f+1)+f] = 1
+			}
+		}),
+		fill(e.inputs[inYT], func(yT []float32) {
+			clear(yT)
+			for r, row := range idx {
+				m, i := r/b, r%b
+				yT[(m*c+int(e.d.Y[row]))*b+i] = 1
+			}
+		}),
+		fill(e.inputs[inWN], func(wN []float32) {
+			for m := range k {
+				var sum float32
+				for _, v := range w[m*b : (m+1)*b] {
+					sum += float32(math.Abs(float64(v)))
+				}
+				if sum == 0 {
+					sum = 1
+				}
+				for i := m * b; i < (m+1)*b; i++ {
+					wN[i] = w[i] / sum
+				}
+			}
+		}))
+	for l, drop := range e.drops {
+		err = errors.Join(err, fill(e.inputs[inDrops+l], func(d []float32) { copy(d, drop) }))
 	}
-	layers := e.arch.Layers()
-	args := make([]any, 0, 3+2*layers+layers-1)
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(append([]float32(nil), e.xT...), k, f, b),
-		tensors.FromFlatDataAndDimensions(append([]float32(nil), e.yT...), k, c, b),
-		tensors.FromFlatDataAndDimensions(append([]float32(nil), e.wN...), k, b))
-	args = append(args, e.paramTensors()...)
+	layers := len(e.in)
+	weightsIO := inDrops + len(e.drops) + layers
 	for l := 1; l < layers; l++ {
-		pi := 2 * l
-		size := len(e.params[pi]) / k
-		io := make([]float32, len(e.params[pi]))
-		for m := 0; m < k; m++ {
-			e.fromInternal(io[m*size:(m+1)*size], e.params[pi][m*size:(m+1)*size], pi)
-		}
-		args = append(args, tensors.FromFlatDataAndDimensions(io, append([]int{k}, e.shape[pi]...)...))
+		size := e.layerSize(l)
+		err = errors.Join(err, fill(e.inputs[weightsIO+l-1], func(io []float32) {
+			in, out := e.in[l], e.out[l]
+			for m := range k {
+				src, dst := e.params[l][m*size:(m+1)*size], io[m*in*out:(m+1)*in*out]
+				for o := range out {
+					for i, v := range src[o*(in+1) : o*(in+1)+in] {
+						dst[i*out+o] = v
+					}
+				}
+			}
+		}))
 	}
+	params, perr := e.paramInputs()
+	if err = errors.Join(err, perr); err != nil {
+		return nil, err
+	}
+	args := make([]any, len(e.inputs))
+	for i, t := range e.inputs {
+		args[i] = t
+	}
+	copy(args[inDrops+len(e.drops):], params)
 	out, err := e.exec.Call(args...)
 	if err != nil {
 		return nil, err
@@ -548,26 +675,58 @@ func (e *ensembleExec) step(idx []int32, w []float32, active []bool) ([]float32,
 			e.steps[m]++
 		}
 	}
-	var wg sync.WaitGroup
-	for i := range e.params {
-		grad := tensors.MustCopyFlatData[float32](out[1+i])
-		size := len(grad) / k
-		for m, on := range active {
-			if !on {
-				continue
+	for l := range e.params {
+		size := e.layerSize(l)
+		err := tensors.ConstFlatData(out[1+l], func(grad []float32) {
+			var wg sync.WaitGroup
+			for m, on := range active {
+				if !on {
+					continue
+				}
+				lo, hi := m*size, (m+1)*size
+				var mask []float32
+				if e.masks[l] != nil {
+					mask = e.masks[l][lo:hi]
+				}
+				wg.Go(func() {
+					e.adam(m, e.params[l][lo:hi], e.m1[l][lo:hi], e.m2[l][lo:hi], grad[lo:hi], mask)
+				})
 			}
-			lo, hi := m*size, (m+1)*size
-			var mask []float32
-			if e.masks[i] != nil {
-				mask = e.masks[i][lo:hi]
-			}
-			wg.Go(func() {
-				e.adam(m, e.params[i][lo:hi], e.m1[i][lo:hi], e.m2[i][lo:hi], grad[lo:hi], mask)
-			})
+			wg.Wait()
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-	wg.Wait()
 	return losses, nil
+}
+
+// drawDropout fills one member's dropout mask of one hidden layer: each unit
+// is kept, with value 1/(1 − rate), when a 32-bit draw of the member's stream
+// is at least rate·2³², and is 0 otherwise. A member that sits out the step
+// draws nothing (its mask is irrelevant: its rows have weight 0).
+func (e *ensembleExec) drawDropout(dst []float32, m int, active bool) {
+	rate := e.arch.Dropout
+	if rate == 0 || !active {
+		for i := range dst {
+			dst[i] = 1
+		}
+		return
+	}
+	threshold := int64(math.Ceil(rate * (1 << 32)))
+	scale := float32(1 / (1 - rate))
+	rng := e.drop[m]
+	// keep is 1 when bits ≥ threshold and 0 otherwise, without a branch
+	// (the draws are random, so a branch would be mispredicted often).
+	keep := func(bits uint64) float32 { return float32(1+((int64(bits)-threshold)>>63)) * scale }
+	i := 0
+	for ; i+1 < len(dst); i += 2 {
+		u := rng.Uint64()
+		dst[i], dst[i+1] = keep(u&0xffffffff), keep(u>>32)
+	}
+	if i < len(dst) {
+		dst[i] = keep(rng.Uint64() & 0xffffffff)
+	}
 }
 
 // adam applies one Adam update of member m to one parameter tensor, with the
@@ -591,27 +750,28 @@ func (e *ensembleExec) adam(m int, w, m1, m2, grad, mask []float32) {
 	}
 }
 
-// readParams copies every member's parameters, in mlp's layout.
+// readParams copies every member's parameters, in mlp's layout and order.
 func (e *ensembleExec) readParams() [][]mlp.Tensor {
 	out := make([][]mlp.Tensor, e.k)
-	for i, name := range e.names {
-		size := len(e.params[i]) / e.k
+	for l := range e.in {
+		size := e.layerSize(l)
 		for m := range out {
-			v := make([]float32, size)
-			e.fromInternal(v, e.params[i][m*size:(m+1)*size], i)
-			out[m] = append(out[m], mlp.Tensor{Name: name, Shape: append([]int(nil), e.shape[i]...), Values: v})
+			weights, bias := e.fromInternal(e.params[l][m*size:(m+1)*size], l)
+			out[m] = append(out[m],
+				mlp.Tensor{Name: mlp.WeightsPath(l), Shape: []int{e.in[l], e.out[l]}, Values: weights},
+				mlp.Tensor{Name: mlp.BiasesPath(l), Shape: []int{e.out[l]}, Values: bias})
 		}
 	}
 	return out
 }
 
 // subset returns a new ensemble of the members in the given slots, with
-// their parameters, Adam state and masks; its dropout stream starts afresh
-// from dropoutSeed.
-func (e *ensembleExec) subset(backend compute.Backend, slots []int, dropoutSeed int64) (*ensembleExec, error) {
-	n := &ensembleExec{store: model.NewStore(), arch: e.arch, k: len(slots), b: e.b, d: e.d, eps: e.eps,
-		names: e.names, shape: e.shape}
-	n.store.SetParam(model.ParamInitialSeed, dropoutSeed)
+// their parameters, Adam state, masks and random streams.
+func (e *ensembleExec) subset(backend compute.Backend, slots []int) (*ensembleExec, error) {
+	n := &ensembleExec{arch: e.arch, k: len(slots), b: e.b, d: e.d, eps: e.eps, in: e.in, out: e.out}
+	for l := range e.in {
+		n.nt = append(n.nt, l > 0 && n.k*n.b*(n.in[l]+1)*n.out[l] >= smallMatMulFlops)
+	}
 	pick := func(all []float32) []float32 {
 		if all == nil {
 			return nil
@@ -623,15 +783,16 @@ func (e *ensembleExec) subset(backend compute.Backend, slots []int, dropoutSeed 
 		}
 		return out
 	}
-	for i := range e.params {
-		n.params = append(n.params, pick(e.params[i]))
-		n.m1 = append(n.m1, pick(e.m1[i]))
-		n.m2 = append(n.m2, pick(e.m2[i]))
-		n.masks = append(n.masks, pick(e.masks[i]))
+	for l := range e.params {
+		n.params = append(n.params, pick(e.params[l]))
+		n.m1 = append(n.m1, pick(e.m1[l]))
+		n.m2 = append(n.m2, pick(e.m2[l]))
+		n.masks = append(n.masks, pick(e.masks[l]))
 	}
 	for _, s := range slots {
 		n.steps = append(n.steps, e.steps[s])
 		n.lr = append(n.lr, e.lr[s])
+		n.drop = append(n.drop, e.drop[s])
 	}
 	if err := n.compile(backend); err != nil {
 		return nil, err
@@ -639,16 +800,27 @@ func (e *ensembleExec) subset(backend compute.Backend, slots []int, dropoutSeed 
 	return n, nil
 }
 
-// paramTensors returns the current parameters as graph inputs.
-func (e *ensembleExec) paramTensors() []any {
+// paramInputs copies the current parameters into the step's parameter
+// inputs and returns those, e.g. for [ensembleEval.meanLoss].
+func (e *ensembleExec) paramInputs() ([]any, error) {
+	first := inDrops + len(e.drops)
 	args := make([]any, len(e.params))
-	for i, p := range e.params {
-		args[i] = tensors.FromFlatDataAndDimensions(append([]float32(nil), p...), e.internalDims(i)...)
+	for l, p := range e.params {
+		t := e.inputs[first+l]
+		if err := fill(t, func(flat []float32) { copy(flat, p) }); err != nil {
+			return nil, err
+		}
+		args[l] = t
 	}
-	return args
+	return args, nil
 }
 
-func (e *ensembleExec) finalize() { e.exec.Finalize() }
+func (e *ensembleExec) finalize() {
+	e.exec.Finalize()
+	for _, t := range e.inputs {
+		_ = t.FinalizeAll()
+	}
+}
 
 // ensembleEval computes each member's mean loss on shared rows (dropout off),
 // in chunks of a fixed size so that one compiled graph serves them all and
@@ -658,11 +830,22 @@ type ensembleEval struct {
 	chunk, classes int
 }
 
-func newEnsembleEval(backend compute.Backend, store *model.Store, arch mlp.Arch, k, rows int) *ensembleEval {
-	exec := model.MustNewExec(backend, store, func(_ *model.Scope, in []*Node) *Node {
-		xT, yT, w := in[0], in[1], in[2] // [in, chunk], [classes, chunk], [chunk]
-		xT = BroadcastToDims(InsertAxes(xT, 0), append([]int{k}, xT.Shape().Dimensions...)...)
-		logitsT, _, _ := forwardT(store, arch, xT, in[3:])
+func newEnsembleEval(backend compute.Backend, arch mlp.Arch, k, rows int) *ensembleEval {
+	exec := model.MustNewExec(backend, model.NewStore(), func(_ *model.Scope, in []*Node) *Node {
+		xT, yT, w, params := in[0], in[1], in[2], in[3:] // [in+1, chunk], [classes, chunk], [chunk]
+		// The first layer as one product over all members: [K, out, in+1]
+		// by [in+1, chunk], no batch axis, gives [K, out, chunk].
+		first := DotGeneral(params[0], []int{2}, nil, xT, []int{0}, nil)
+		var logitsT *Node
+		if len(params) == 1 {
+			logitsT = first
+		} else {
+			g := xT.Graph()
+			h := Max(first, ScalarZero(g, first.DType()))
+			dims := h.Shape().Dimensions
+			h = Concatenate([]*Node{h, Ones(g, shapes.Make(h.DType(), dims[0], 1, dims[2]))}, 1)
+			logitsT, _, _ = forwardAug(h, params[1:], nil)
+		}
 		perRow := Neg(ReduceSum(Mul(InsertAxes(yT, 0), LogSoftmax(logitsT, 1)), 1)) // [K, chunk]
 		return ReduceSum(Mul(perRow, InsertAxes(w, 0)), -1)                         // [K] loss sums
 	})
@@ -680,11 +863,11 @@ func widest(a mlp.Arch) int {
 }
 
 // meanLoss returns each member's mean loss on d; params are the members'
-// parameters as graph inputs ([ensembleExec.paramTensors]).
+// parameters as graph inputs ([ensembleExec.paramInputs]).
 func (v *ensembleEval) meanLoss(d Data, params []any) ([]float64, error) {
 	var sums []float64
 	c, f := v.chunk, d.Features
-	xT := make([]float32, f*c)
+	xT := make([]float32, (f+1)*c)
 	yT := make([]float32, v.classes*c)
 	w := make([]float32, c)
 	for lo := 0; lo < d.Rows(); lo += c {
@@ -696,13 +879,14 @@ func (v *ensembleEval) meanLoss(d Data, params []any) ([]float64, error) {
 			for j, x := range d.X[(lo+i)*f : (lo+i+1)*f] {
 				xT[j*c+i] = x
 			}
+			xT[f*c+i] = 1
 			yT[int(d.Y[lo+i])*c+i] = 1
 			w[i] = 1
 		}
 		out, err := v.exec.Call(append([]any{
-			tensors.FromFlatDataAndDimensions(append([]float32(nil), xT...), f, c),
-			tensors.FromFlatDataAndDimensions(append([]float32(nil), yT...), v.classes, c),
-			tensors.FromFlatDataAndDimensions(append([]float32(nil), w...), c)}, params...)...)
+			tensors.FromFlatDataAndDimensions(xT, f+1, c),
+			tensors.FromFlatDataAndDimensions(yT, v.classes, c),
+			tensors.FromFlatDataAndDimensions(w, c)}, params...)...)
 		if err != nil {
 			return nil, fmt.Errorf("train: ensemble validation: %w", err)
 		}

@@ -18,16 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"time"
 
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
 	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // gomlx's graph DSL reads best dot-imported.
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
 // Data is a row-major feature matrix with integer class labels.
@@ -134,97 +129,24 @@ func Fit(backend compute.Backend, store *model.Store, arch mlp.Arch, trainData D
 }
 
 // FitContext is [Fit] that stops between two steps once ctx is done,
-// returning ctx's error; the store then holds the weights of the last step.
-func FitContext(ctx context.Context, backend compute.Backend, store *model.Store, arch mlp.Arch, trainData Data, val *Data, cfg Config) (hist History, err error) {
-	start := time.Now()
-	if err := cfg.Validate(); err != nil {
-		return hist, err
-	}
-	if err := checkData(cfg, trainData, val); err != nil {
-		return hist, err
-	}
-	step, err := newStepExec(backend, store, arch, cfg)
+// returning ctx's error; the store then keeps its starting weights.
+//
+// It trains an ensemble of one ([FitEnsemble]): cfg.Seed fixes the
+// shuffling order and the dropout masks; the store's own random stream is
+// not used.
+func FitContext(ctx context.Context, backend compute.Backend, store *model.Store, arch mlp.Arch, trainData Data, val *Data, cfg Config) (History, error) {
+	init, err := arch.ReadParams(store)
 	if err != nil {
-		return hist, err
+		return History{}, err
 	}
-	defer step.Finalize()
-
-	var eval *Evaluator
-	if val != nil {
-		eval = NewEvaluator(backend, store, arch)
-		defer eval.Finalize()
+	res, err := FitEnsemble(ctx, backend, arch, trainData, val, cfg, []Member{{Name: cfg.Name, Init: init, Seed: cfg.Seed, Mask: cfg.Mask}})
+	if err != nil {
+		return History{}, err
 	}
-
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
-	n, f, b := trainData.Rows(), trainData.Features, cfg.BatchSize
-	batchX := make([]float32, b*f)
-	batchY := make([]int32, b)
-	batchW := make([]float32, b)
-	var best []mlp.Tensor
-	bestLoss := math.Inf(1)
-	sinceBest := 0
-	cfg.Progress.start(cfg.Name, cfg.MaxEpochs)
-	defer func() { cfg.Progress.finish(cfg.MaxEpochs - hist.Epochs) }()
-	for epoch := 1; epoch <= cfg.MaxEpochs; epoch++ {
-		epochStart := time.Now()
-		perm := rng.Perm(n)
-		var lossSum float64
-		for lo := 0; lo < n; lo += b {
-			if err := ctx.Err(); err != nil {
-				return hist, fmt.Errorf("train %s: epoch %d: %w", cfg.Name, epoch, err)
-			}
-			hi := min(lo+b, n)
-			for i := 0; i < b; i++ {
-				row, w := 0, float32(0) // padding: any row, weight 0
-				if lo+i < hi {
-					row, w = perm[lo+i], 1
-				}
-				copy(batchX[i*f:(i+1)*f], trainData.X[row*f:(row+1)*f])
-				batchY[i] = trainData.Y[row]
-				batchW[i] = w
-			}
-			loss, err := step.run(batchX, batchY, batchW, b, f)
-			if err != nil {
-				return hist, fmt.Errorf("train %s: epoch %d: %w", cfg.Name, epoch, err)
-			}
-			lossSum += loss * float64(hi-lo)
-		}
-		hist.Epochs = epoch
-		hist.TrainLoss = append(hist.TrainLoss, lossSum/float64(n))
-		line := EpochLine{Name: cfg.Name, Epoch: epoch, MaxEpochs: cfg.MaxEpochs, TrainLoss: lossSum / float64(n), ValLoss: math.NaN()}
-		if eval != nil {
-			vl, err := eval.MeanLoss(*val)
-			if err != nil {
-				return hist, fmt.Errorf("train %s: validation: %w", cfg.Name, err)
-			}
-			hist.ValLoss = append(hist.ValLoss, vl)
-			line.ValLoss = vl
-			if cfg.Patience > 0 {
-				if vl < bestLoss {
-					bestLoss, sinceBest, hist.BestEpoch = vl, 0, epoch
-					if best, err = arch.ReadParams(store); err != nil {
-						return hist, err
-					}
-				} else {
-					sinceBest++
-				}
-			}
-		}
-		line.Seconds = time.Since(epochStart).Seconds()
-		cfg.Progress.epoch(line)
-		if cfg.Patience > 0 && sinceBest >= cfg.Patience {
-			break
-		}
+	if err := mlp.SetParams(store, res[0].Params); err != nil {
+		return History{}, err
 	}
-	if cfg.Patience > 0 {
-		if err := mlp.SetParams(store, best); err != nil {
-			return hist, err
-		}
-	} else {
-		hist.BestEpoch = hist.Epochs
-	}
-	hist.Seconds = time.Since(start).Seconds()
-	return hist, nil
+	return res[0].History, nil
 }
 
 // checkData reports training data that cfg cannot train on: inconsistent
@@ -244,55 +166,6 @@ func checkData(cfg Config, trainData Data, val *Data) error {
 	}
 	return nil
 }
-
-// stepExec is one compiled train step: forward, weighted loss, Adam update, mask.
-type stepExec struct{ exec *model.Exec }
-
-func newStepExec(backend compute.Backend, store *model.Store, arch mlp.Arch, cfg Config) (*stepExec, error) {
-	masks := make(map[string]*tensors.Tensor, len(cfg.Mask))
-	for _, m := range cfg.Mask {
-		v := store.GetVariable(m.Name)
-		if v == nil {
-			return nil, fmt.Errorf("train: mask names unknown parameter %q", m.Name)
-		}
-		if !v.Shape().Equal(tensors.FromFlatDataAndDimensions(m.Values, m.Shape...).Shape()) {
-			return nil, fmt.Errorf("train: mask for %q has shape %v, parameter has %v", m.Name, m.Shape, v.Shape().Dimensions)
-		}
-		masks[m.Name] = tensors.FromFlatDataAndDimensions(append([]float32(nil), m.Values...), m.Shape...)
-	}
-	opt := optimizer.Adam().LearningRate(cfg.LearningRate).Epsilon(cfg.AdamEpsilon).Done()
-	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x, y, w *Node) *Node {
-		g := x.Graph()
-		store.SetTraining(g, true)
-		logits := arch.Forward(store, x).Logits
-		loss := Div(ReduceAllSum(Mul(mlp.Loss(logits, y), w)), ReduceAllSum(w))
-		opt.UpdateGraph(scope, g, loss)
-		for name, m := range masks {
-			v := store.GetVariable(name)
-			v.SetNodeValue(Mul(v.NodeValue(g), Const(g, m)))
-		}
-		return loss
-	})
-	if err != nil {
-		return nil, fmt.Errorf("train: building step: %w", err)
-	}
-	return &stepExec{exec: exec}, nil
-}
-
-func (s *stepExec) run(x []float32, y []int32, w []float32, b, f int) (loss float64, err error) {
-	out, err := s.exec.Call(
-		tensors.FromFlatDataAndDimensions(append([]float32(nil), x...), b, f),
-		tensors.FromFlatDataAndDimensions(append([]int32(nil), y...), b),
-		tensors.FromFlatDataAndDimensions(append([]float32(nil), w...), b))
-	if err != nil {
-		return 0, err
-	}
-	v := tensors.MustCopyFlatData[float32](out[0])
-	_ = out[0].FinalizeAll()
-	return float64(v[0]), nil
-}
-
-func (s *stepExec) Finalize() { s.exec.Finalize() }
 
 // Recipe is c's settings as results files and model cards record them:
 // the optimiser (always Adam) and the numbers that change results.

@@ -158,7 +158,7 @@ func fineTune(ctx context.Context, env Env, name string, tasks []Task, params []
 	}
 	cfg := env.FineTune
 	cfg.Name, cfg.Progress = name, env.Progress
-	res, err := train.FitEnsemble(ctx, env.Backend, env.Arch, env.Pool, nil, cfg, int64(tasks[0].Seed), members)
+	res, err := train.FitEnsemble(ctx, env.Backend, env.Arch, env.Pool, nil, cfg, members)
 	if err != nil {
 		return nil, fmt.Errorf("unlearn %s: %w", name, err)
 	}
@@ -478,7 +478,7 @@ func (m Retrain) Unlearn(ctx context.Context, env Env, tasks []Task) ([]Outcome,
 	}
 	cfg := env.Train
 	cfg.Name, cfg.Progress = m.Name(), env.Progress
-	res, err := train.FitEnsemble(ctx, env.Backend, env.Arch, env.Pool, env.Val, cfg, int64(m.seed(tasks[0])), members)
+	res, err := train.FitEnsemble(ctx, env.Backend, env.Arch, env.Pool, env.Val, cfg, members)
 	if err != nil {
 		return nil, fmt.Errorf("unlearn %s: %w", m.Name(), err)
 	}

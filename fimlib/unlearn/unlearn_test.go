@@ -51,7 +51,7 @@ func setup(t *testing.T) (Env, []Task) {
 		c := train.SeedFineTune
 		c.MaxEpochs, c.LearningRate = 15, 1e-2
 		return c
-	}(), 1, []train.Member{{Name: "a", Init: arch.Init(1), Seed: 1}, {Name: "b", Init: arch.Init(2), Seed: 2}})
+	}(), []train.Member{{Name: "a", Init: arch.Init(1), Seed: 1}, {Name: "b", Init: arch.Init(2), Seed: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}

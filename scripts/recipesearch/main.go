@@ -319,7 +319,7 @@ func search(ctx context.Context, b compute.Backend, arch mlp.Arch, d searchData,
 	tc := train.Seed
 	tc.MaxEpochs = o.trainEpochs
 	tc.Name, tc.Progress = "full", progress
-	full, err := train.FitEnsemble(ctx, b, arch, d.Pool, &d.Val, tc, int64(o.seed),
+	full, err := train.FitEnsemble(ctx, b, arch, d.Pool, &d.Val, tc,
 		[]train.Member{{Name: "full", Init: arch.Init(o.seed), Seed: o.seed}})
 	if err != nil {
 		return nil, err
