@@ -19,7 +19,11 @@ a PyTorch baseline measured on the same machine and the same data:
 Besides the protocol it times the per-example Fisher over every training row
 (the seed's per-row loop on the first rows, extrapolated; functorch's vmap;
 the closed form (A∘A)ᵀ(Δ∘Δ)), one shadow model trained with the seed recipe
-on half the training rows, and one training epoch with two batching styles.
+on half the training rows, one training epoch with two batching styles, a
+batched ensemble of K shadow models stacked into single tensors (section
+"ensemble"), and a short probe (section "probe": PROBE_EPOCHS epochs of the
+seed recipe, validation included) with which scripts/bench picks the fastest
+thread, BLAS and batching configuration for its "PyTorch (best)" column.
 
 It does no preprocessing: it reads the arrays scripts/bench exports (so both
 sides train on identical rows), from a directory holding meta.json and raw
@@ -33,10 +37,18 @@ seconds/* (wall, per phase; prune_finetune per fraction), cpu_seconds/*
 (time.process_time: user + system over all threads, BLAS threads included),
 epochs/*, test_accuracy/*, mia_accuracy/*, the Fisher cross-checks
 (*_max_rel_diff), threads, peak_rss_mb; with torch_version, blas (the BLAS
-library loaded) and notes (what was extrapolated or could not run).
+library loaded), openblas (OpenBLAS's own report of the kernels it chose:
+openblas_get_corename, openblas_get_config, openblas_get_num_threads; null
+when OpenBLAS is not loaded), openblas_env (the OPENBLAS_* variables this
+process saw), loader and notes (what was extrapolated or could not run).
 
-Usage: /usr/bin/python3 bench/reference.py --data DIR [--only protocol,fisher-all,shadow,epoch]
-       [--out DIR] [--threads N] [--loader dataloader|index]
+Usage: /usr/bin/python3 bench/reference.py --data DIR [--only protocol,fisher-all,shadow,epoch,ensemble,probe]
+       [--out DIR] [--threads N] [--loader dataloader|index] [--ensemble-models K] [--ensemble-epochs E]
+
+--threads and --loader apply to every section that trains ("epoch" always
+times both loaders; "ensemble" always gathers its batches by indexing, one
+permutation per model). The BLAS is chosen by whoever starts the process
+(LD_LIBRARY_PATH, OPENBLAS_* variables): this script only reports it.
 """
 
 import argparse
@@ -60,7 +72,18 @@ SEED_TRAIN = {"learning_rate": 1e-3, "batch_size": 64, "max_epochs": 50, "patien
 SEED_FINETUNE = {"learning_rate": 1e-4, "batch_size": 64, "max_epochs": 20, "patience": 0, "adam_epsilon": 1e-8}
 
 # Benchmarks this script knows; --only may name others (the Go side's), which are ignored.
-BENCHMARKS = ("protocol", "fisher-all", "shadow", "epoch")
+# "probe" is not in the default: scripts/bench runs it on its own, in one process per configuration.
+BENCHMARKS = ("protocol", "fisher-all", "shadow", "epoch", "ensemble")
+
+# Epochs the probe times (seed recipe, validation every epoch); it reports the fastest.
+PROBE_EPOCHS = 2
+# The batched ensemble's defaults (--ensemble-models, --ensemble-epochs).
+ENSEMBLE_MODELS = 64
+ENSEMBLE_EPOCHS = 2
+# Validation rows per forward pass of the batched ensemble: K × rows × 128 floats at a time.
+ENSEMBLE_EVAL_ROWS = 2048
+# The environment variables that steer OpenBLAS, reported in openblas_env.
+OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OPENBLAS_VERBOSE")
 
 # How many rows the per-row Fisher loop over all training rows is timed on
 # before extrapolating (the full loop would take minutes).
@@ -164,13 +187,15 @@ def batches(x, y, batch, gen, loader):
     return IndexBatches(x, y, batch, gen)
 
 
-def fit(model, train, val, cfg, gen, loader, mask=None):
-    """Adam with the seed's early stopping; returns the epochs run."""
+def fit(model, train, val, cfg, gen, loader, mask=None, epoch_times=None):
+    """Adam with the seed's early stopping; returns the epochs run. epoch_times,
+    if a list, receives each epoch's (wall, CPU) seconds, validation included."""
     x, y = train
     opt = torch.optim.Adam(model.parameters(), lr=cfg["learning_rate"], eps=cfg["adam_epsilon"])
     patience = cfg["patience"]
     best_loss, best_state, since_best, epochs = math.inf, None, 0, 0
     for epoch in range(cfg["max_epochs"]):
+        t0, cpu0 = time.perf_counter(), time.process_time()
         model.train()
         for bx, by in batches(x, y, cfg["batch_size"], gen, loader):
             opt.zero_grad()
@@ -187,8 +212,10 @@ def fit(model, train, val, cfg, gen, loader, mask=None):
                 best_loss, best_state, since_best = vl, copy.deepcopy(model.state_dict()), 0
             else:
                 since_best += 1
-                if since_best >= patience:
-                    break
+        if epoch_times is not None:
+            epoch_times.append((time.perf_counter() - t0, time.process_time() - cpu0))
+        if patience > 0 and since_best >= patience:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
     return epochs
@@ -439,8 +466,7 @@ def run_fisher_all(splits, params, hp, seed, out_dir, out):
 
 def run_shadow(meta, splits, hp, seed, loader, out):
     x, y = splits["train"]
-    idx = meta.get("shadow_rows")
-    idx = torch.tensor(idx, dtype=torch.long) if idx else torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:len(y) // 2]
+    idx = shadow_rows(meta, y, seed)
     torch.manual_seed(seed + 200)
     gen = torch.Generator().manual_seed(seed + 200)
     model = MLP(hp["model"])
@@ -468,6 +494,138 @@ def run_epoch(splits, hp, seed, out):
         log(f"one epoch ({loader}): {out['seconds']['epoch_' + loader]:.2f}s")
 
 
+def shadow_rows(meta, y, seed):
+    """The exported shadow half (positions in the training split), else a random half."""
+    idx = meta.get("shadow_rows")
+    if idx:
+        return torch.tensor(idx, dtype=torch.long)
+    return torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:len(y) // 2]
+
+
+class StackedMLP:
+    """K MLPs of one architecture as single tensors: weights [K, in, out] and
+    biases [K, 1, out] per layer, so that a layer of all K models is one
+    torch.baddbmm. Each model has its own Xavier-uniform draw (the bound
+    depends only on the layer's widths, so one uniform draw over [K, in, out]
+    is K independent ones), zero biases, and, in training, its own dropout
+    masks (F.dropout draws every element independently)."""
+
+    def __init__(self, m, k):
+        widths = [m["inputs"]] + list(m["hidden"]) + [m["classes"]]
+        self.k, self.dropout = k, m["dropout"]
+        self.weights, self.biases = [], []
+        for a, b in zip(widths[:-1], widths[1:]):
+            bound = math.sqrt(6.0 / (a + b))  # nn.init.xavier_uniform_ with gain 1
+            self.weights.append(torch.empty(k, a, b).uniform_(-bound, bound).requires_grad_())
+            self.biases.append(torch.zeros(k, 1, b, requires_grad=True))
+
+    def parameters(self):
+        return self.weights + self.biases
+
+    def forward(self, x, train):
+        """Logits [K, rows, classes] of x: [K, rows, in] (each model its own rows) or [rows, in] (shared)."""
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w) if x.dim() == 3 else torch.matmul(x, w) + b
+            if i < last:
+                x = F.relu(x)
+                if train:
+                    x = F.dropout(x, self.dropout, training=True)
+        return x
+
+    def eval_per_model(self, data, fn):
+        """fn(logits [K, rows, classes], y) summed over row chunks, per model (no dropout, no gradients)."""
+        x, y = data
+        total = None
+        with torch.no_grad():
+            for lo in range(0, len(y), ENSEMBLE_EVAL_ROWS):
+                v = fn(self.forward(x[lo:lo + ENSEMBLE_EVAL_ROWS], False), y[lo:lo + ENSEMBLE_EVAL_ROWS])
+                total = v if total is None else total + v
+        return total
+
+    def mean_losses(self, data):
+        """Each model's mean cross-entropy over data: [K]."""
+        def summed(logits, y):
+            k, n, c = logits.shape
+            return F.cross_entropy(logits.reshape(k * n, c), y.repeat(k), reduction="none").view(k, n).sum(1)
+        return self.eval_per_model(data, summed) / len(data[1])
+
+    def accuracies(self, data):
+        """Each model's accuracy on data: [K]."""
+        return self.eval_per_model(data, lambda logits, y: (logits.argmax(2) == y).float().sum(1)) / len(data[1])
+
+
+def run_ensemble(meta, splits, hp, seed, k, epochs, out):
+    """K shadow models of the seed recipe trained as one batched model on the
+    shadow half: one Adam over the stacked tensors (element-wise, so it is K
+    independent Adams with the same hyper-parameters; the loss is the sum of
+    the K models' mean losses, so each model's gradient is its own), each
+    model with its own permutation of the rows every epoch (gathered as
+    x[perm] into [K, batch, in]) and its own dropout masks. It trains a fixed
+    number of epochs without early stopping, but computes every model's
+    validation loss each epoch and keeps each model's best parameters, as the
+    recipe does, inside the timing."""
+    x, y = splits["train"]
+    idx = shadow_rows(meta, y, seed)
+    xs, ys = x[idx], y[idx]
+    n, cfg = len(ys), hp["train"]
+    batch, classes = cfg["batch_size"], hp["model"]["classes"]
+    torch.manual_seed(seed + 600)
+    gen = torch.Generator().manual_seed(seed + 600)
+    model = StackedMLP(hp["model"], k)
+    params = model.parameters()
+    opt = torch.optim.Adam(params, lr=cfg["learning_rate"], eps=cfg["adam_epsilon"])
+    best_loss = torch.full((k,), math.inf)
+    best = [p.detach().clone() for p in params]
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    for _ in range(epochs):
+        perms = torch.argsort(torch.rand(k, n, generator=gen), dim=1)  # one permutation per model
+        for lo in range(0, n, batch):
+            bi = perms[:, lo:lo + batch]
+            bx, by = xs[bi], ys[bi]  # [K, b, in], [K, b]
+            opt.zero_grad()
+            logits = model.forward(bx, True)
+            rows = by.shape[1]
+            loss = F.cross_entropy(logits.reshape(k * rows, classes), by.reshape(k * rows), reduction="none").view(k, rows).mean(1).sum()
+            loss.backward()
+            opt.step()
+        vl = model.mean_losses(splits["val"])
+        improved = vl < best_loss
+        best_loss = torch.where(improved, vl, best_loss)
+        with torch.no_grad():
+            for b, p in zip(best, params):
+                b.copy_(torch.where(improved.view(-1, 1, 1), p, b))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    with torch.no_grad():
+        for b, p in zip(best, params):
+            p.copy_(b)
+    acc = model.accuracies(splits["test"])
+    out["seconds"]["ensemble"], out["cpu_seconds"]["ensemble"] = wall, cpu
+    out["seconds"]["ensemble_per_model_epoch"] = wall / (k * epochs)
+    out["cpu_seconds"]["ensemble_per_model_epoch"] = cpu / (k * epochs)
+    out["ensemble"] = {"models": k, "epochs": epochs, "rows": n}
+    out["test_accuracy"]["ensemble_mean"] = acc.mean().item()
+    out["test_accuracy"]["ensemble_min"] = acc.min().item()
+    log(f"batched ensemble: {k} models × {epochs} epochs on {n} rows: {wall:.1f}s "
+        f"({wall / (k * epochs):.4f}s per model-epoch), mean test accuracy {acc.mean().item():.4f}")
+
+
+def run_probe(splits, hp, seed, loader, out):
+    """PROBE_EPOCHS epochs of the seed recipe on the training split (batch 64,
+    validation loss every epoch and a state copy when it improves, never stopping early),
+    each timed; the fastest is the probe's figure. The protocol is mostly
+    such epochs, so the configuration fastest here is the one to run it with."""
+    cfg = dict(hp["train"], max_epochs=PROBE_EPOCHS, patience=PROBE_EPOCHS + 1)
+    torch.manual_seed(seed + 700)
+    gen = torch.Generator().manual_seed(seed + 700)
+    times = []
+    fit(MLP(hp["model"]), splits["train"], splits["val"], cfg, gen, loader, epoch_times=times)
+    out["probe"] = {"epochs": len(times), "epoch_seconds": [t[0] for t in times], "epoch_cpu_seconds": [t[1] for t in times]}
+    fastest = min(range(len(times)), key=lambda i: times[i][0])
+    out["seconds"]["probe_epoch"], out["cpu_seconds"]["probe_epoch"] = times[fastest]
+    log("probe (%s, %d threads): %s" % (loader, torch.get_num_threads(), ", ".join(f"{t[0]:.3f}s" for t in times)))
+
+
 def blas_library():
     """The BLAS this process loaded, with its kind: Debian's python3-torch calls whatever libblas.so.3 resolves to."""
     try:
@@ -483,6 +641,30 @@ def blas_library():
     if "/blas/" in path:
         return "netlib reference BLAS: " + path
     return path
+
+
+def openblas_info():
+    """What OpenBLAS itself says about the kernels it chose (core name, build
+    config, threads), through ctypes on the loaded library; None when this
+    process has no OpenBLAS. OPENBLAS_CORETYPE, if set, overrides its CPU
+    detection, and openblas_get_corename shows the outcome."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line and ".so" in line}
+    except OSError:
+        return None
+    # The library proper first (libopenblas*.so), then the libblas.so.3 shim that links it.
+    for path in sorted(paths, key=lambda p: (0 if os.path.basename(p).startswith("libopenblas") else 1, p)):
+        try:
+            lib = ctypes.CDLL(path)
+            corename, config = lib.openblas_get_corename, lib.openblas_get_config
+        except (OSError, AttributeError):
+            continue
+        corename.restype = config.restype = ctypes.c_char_p
+        return {"library": path, "corename": corename().decode(), "config": config().decode(),
+                "num_threads": lib.openblas_get_num_threads()}
+    return None
 
 
 def peak_rss_mb():
@@ -503,12 +685,16 @@ def peak_rss_mb():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="directory written by scripts/bench (meta.json and the .f32/.i32 arrays)")
-    ap.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated benchmarks; unknown names are ignored")
+    ap.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated benchmarks (also: probe); unknown names are ignored")
     ap.add_argument("--out", default="", help="directory for files the Go side reads back (the Fisher cross-check)")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 leaves PyTorch's default")
     ap.add_argument("--loader", choices=("dataloader", "index"), default="dataloader",
-                    help="batching for training: a DataLoader over a TensorDataset, or tensor indexing")
+                    help="batching for training (protocol, shadow, probe): a DataLoader over a TensorDataset, or tensor indexing")
+    ap.add_argument("--ensemble-models", type=int, default=ENSEMBLE_MODELS, help="K, the models of the batched ensemble")
+    ap.add_argument("--ensemble-epochs", type=int, default=ENSEMBLE_EPOCHS, help="epochs the batched ensemble is timed for (no early stopping)")
     args = ap.parse_args()
+    if args.ensemble_models < 1 or args.ensemble_epochs < 1:
+        ap.error("--ensemble-models and --ensemble-epochs must be at least 1")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -524,6 +710,7 @@ def main():
         "torch_version": torch.__version__, "numpy_version": np.__version__, "python_version": platform.python_version(),
         "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
         "loader": args.loader, "hyper_parameters": hp,
+        "openblas_env": {k: os.environ[k] for k in OPENBLAS_VARIABLES if k in os.environ},
         # cpu_seconds: time.process_time(), user + system over all threads (BLAS threads included).
         "seconds": {"load": load_secs}, "cpu_seconds": {"load": load_cpu}, "epochs": {}, "test_accuracy": {}, "mia_accuracy": {}, "notes": [],
     }
@@ -537,7 +724,12 @@ def main():
         run_shadow(meta, splits, hp, seed, args.loader, out)
     if "epoch" in only:
         run_epoch(splits, hp, seed, out)
+    if "ensemble" in only:
+        run_ensemble(meta, splits, hp, seed, args.ensemble_models, args.ensemble_epochs, out)
+    if "probe" in only:
+        run_probe(splits, hp, seed, args.loader, out)
     out["blas"] = blas_library()
+    out["openblas"] = openblas_info()
     out["peak_rss_mb"] = peak_rss_mb()
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     print()

@@ -85,11 +85,15 @@ func TestNothingInstalledWithoutInstall(t *testing.T) {
 				t.Errorf("why not %q lacks %q", whyNot, want)
 			}
 		}
-		for _, explicit := range [][]string{{"-reference"}, {"-torch-threads", "2"}} {
+		for _, explicit := range [][]string{{"-reference"}, {"-torch-threads", "2"}, {"-probe-threads", "1"}} {
 			if _, _, err := variants(t, explicit...); err == nil || !strings.Contains(err.Error(), "the PyTorch reference cannot run") ||
 				!strings.Contains(err.Error(), "sudo apt-get install -y python3-torch") {
 				t.Errorf("%q: got %v, want an error saying what is missing and how to get it", explicit, err)
 			}
+		}
+		// Turning the probe off does not ask for the reference.
+		if vs, whyNot, err := variants(t, "-probe=false"); err != nil || vs != nil || whyNot == "" {
+			t.Errorf("-probe=false: got %d runs, why not %q, error %v; want the reference skipped", len(vs), whyNot, err)
 		}
 		if c := calls(); c != "" {
 			t.Errorf("tools ran without -install:\n%s", c)

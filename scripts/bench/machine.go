@@ -42,15 +42,34 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
-// referenceHeader describes the PyTorch side from its own report.
-func referenceHeader(column string, ref *Reference, python string) HeaderLine {
+// referenceHeader describes a reference column's full configuration from
+// its own report: torch, Python and numpy; the BLAS (for OpenBLAS the core
+// type it runs, its threads and the environment that steered it); torch's
+// intra-op threads; the training batches; for the best column how the probe
+// chose it and whether it reuses an earlier column's run.
+func referenceHeader(v *referenceVariant, python string) HeaderLine {
+	ref := v.ref
 	torch, _ := ref.String("torch_version")
 	py, _ := ref.String("python_version")
 	np, _ := ref.String("numpy_version")
 	loader, _ := ref.String("loader")
-	blas, _ := ref.String("blas")
-	return HeaderLine{column, fmt.Sprintf("%s (%s, Python %s, numpy %s), %g intra-op threads (its default unless -torch-threads), BLAS %s, training batches from %s",
-		torch, python, py, np, ref.Values["threads"], blas, loader)}
+	how := "PyTorch's default"
+	if v.config.Threads > 0 {
+		how = "torch.set_num_threads"
+	}
+	threads := fmt.Sprintf("%g intra-op threads", ref.Values["threads"])
+	if ref.Values["threads"] == 1 {
+		threads = "1 intra-op thread"
+	}
+	value := fmt.Sprintf("torch %s (%s, Python %s, numpy %s); BLAS %s; %s (%s); training batches from %s",
+		torch, python, py, np, blasDescription(ref), threads, how, loaderName(loader))
+	if v.chosen != "" {
+		value = v.chosen + ": " + value
+	}
+	if v.sameAs != "" {
+		value += "; the same run as the " + v.sameAs + " column"
+	}
+	return HeaderLine{v.column, value}
 }
 
 // loadAverage is the 1-minute load average from /proc/loadavg (Linux), else

@@ -14,7 +14,12 @@
 // -only picks some), then the reference with Debian's /usr/bin/python3: once
 // as installed and, with -openblas (the default), once more with Debian's
 // OpenBLAS first on its LD_LIBRARY_PATH, because Debian's python3-torch
-// otherwise calls the netlib reference BLAS (see openblas.go).
+// otherwise calls the netlib reference BLAS (see openblas.go). With -probe
+// (the default) it first times a short probe of every configuration a user
+// could try (BLAS as installed, OpenBLAS with the environment's core type
+// and with it unset, -probe-threads, DataLoader or tensor indexing; see
+// probe.go), prints the probe's own table, and runs the fastest as a third
+// column, "PyTorch (best)".
 //
 // It installs nothing unless -install is given. Without it, a missing
 // python3-torch or OpenBLAS is reported, before anything is measured, with
@@ -65,6 +70,8 @@ type options struct {
 	torchThreads    int
 	openblas        bool
 	openblasDir     string
+	probe           bool
+	probeThreads    []int
 	install         bool
 	only            []Benchmark
 	markdown, quiet bool
@@ -86,9 +93,11 @@ func parseArgs(stderr io.Writer, args []string) (options, error) {
 	fs.BoolVar(&o.reference, "reference", true, "run the PyTorch reference (bench/reference.py) side by side. If its Python, torch or numpy is missing (and no -install), it is skipped with a note naming the command that gets them; with -reference given explicitly, bench fails instead")
 	fs.StringVar(&o.python, "python", defaultPython, "`PYTHON` interpreter for the reference (Debian's, where apt's python3-torch lives)")
 	fs.StringVar(&o.script, "reference-script", "", "`PATH` of the reference script (default: "+ReferenceScript+" in the module)")
-	fs.IntVar(&o.torchThreads, "torch-threads", 0, "`N` PyTorch intra-op threads for the reference (0: PyTorch's default)")
+	fs.IntVar(&o.torchThreads, "torch-threads", 0, "`N` PyTorch intra-op threads for the reference's \"PyTorch\" and \"PyTorch + OpenBLAS\" columns (0: PyTorch's default); \"PyTorch (best)\" runs with the probe's choice")
 	fs.BoolVar(&o.openblas, "openblas", true, "also run the reference with Debian's OpenBLAS (libopenblas0-pthread, installed or fetched by -install into the user cache) first on its LD_LIBRARY_PATH: Debian's python3-torch otherwise calls the netlib reference BLAS. If OpenBLAS is missing, that run is skipped with a note naming the command that gets it; with -openblas given explicitly, bench fails instead")
 	fs.StringVar(&o.openblasDir, "openblas-dir", "", "`DIR` holding OpenBLAS's libblas.so.3 for the -openblas run (default: the installed package's, else the one -install put in the user cache)")
+	fs.BoolVar(&o.probe, "probe", true, "before the reference's columns, time a short probe (2 epochs of the seed recipe, batch 64, validation included; the faster epoch counts) in one reference process per configuration: BLAS as installed, OpenBLAS with the environment's OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, OpenBLAS with those unset (where the environment sets them), each with every -probe-threads count and with DataLoader or tensor-indexing batches; print the probe's table and run the fastest configuration as the \"PyTorch (best)\" column")
+	probeThreads := fs.String("probe-threads", "1,2", "comma-separated `LIST` of PyTorch intra-op thread counts the probe tries")
 	fs.BoolVar(&o.install, "install", false, "install what the reference needs when it is missing: Debian's python3-torch (apt-get install, as root) and, for -openblas, libopenblas0-pthread (apt-get download into the user cache; no root, nothing installed system-wide); fail if either cannot be had. Without -install nothing is installed or downloaded")
 	only := fs.String("only", "", "comma-separated `LIST` of benchmarks to run (default all: "+benchmarkNames()+")")
 	fs.BoolVar(&o.markdown, "markdown", false, "also print the table as Markdown (for BENCHMARKS.md)")
@@ -113,7 +122,7 @@ func parseArgs(stderr io.Writer, args []string) (options, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !o.reference {
-		for _, name := range []string{"install", "python", "reference-script", "torch-threads", "openblas", "openblas-dir"} {
+		for _, name := range []string{"install", "python", "reference-script", "torch-threads", "openblas", "openblas-dir", "probe", "probe-threads"} {
 			if set[name] {
 				return o, cli.Usage(fmt.Errorf("-%s is for the reference, which -reference=false turns off", name))
 			}
@@ -122,10 +131,17 @@ func parseArgs(stderr io.Writer, args []string) (options, error) {
 	if !o.openblas && set["openblas-dir"] {
 		return o, cli.Usage(errors.New("-openblas-dir is for the OpenBLAS run, which -openblas=false turns off"))
 	}
-	o.askedReference = set["reference"] || set["install"] || set["python"] || set["reference-script"] || set["torch-threads"]
+	if !o.probe && set["probe-threads"] {
+		return o, cli.Usage(errors.New("-probe-threads is for the probe, which -probe=false turns off"))
+	}
+	o.askedReference = set["reference"] || set["install"] || set["python"] || set["reference-script"] || set["torch-threads"] ||
+		(o.probe && (set["probe"] || set["probe-threads"]))
 	o.askedOpenBLAS = o.openblas && (set["openblas"] || set["openblas-dir"] || set["install"])
 	var err error
 	if o.only, err = selectBenchmarks(*only); err != nil {
+		return o, cli.Usage(err)
+	}
+	if o.probeThreads, err = parseThreads(*probeThreads); err != nil {
 		return o, cli.Usage(err)
 	}
 	if o.torchThreads < 0 {
@@ -215,17 +231,31 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) (err erro
 	// Taken before the reference runs; it is a separate process anyway.
 	figs = append(figs, Figure{Label: "peak RSS of the process", Unit: Megabytes, Go: peakRSSMegabytes(), Ref: RefKey("peak_rss_mb")})
 
+	base := referenceRun{python: o.python, script: o.script, dataDir: exportDir}
+	var probe *ProbeTable
+	if o.probe && len(variants) > 0 {
+		var best *referenceVariant
+		probe, best = probeBest(ctx, o, variants, base, env.Data.Train.Rows(), logw)
+		variants = append(variants, best)
+	}
+
 	var refErr error
-	for _, v := range variants {
+	for i, v := range variants {
 		if v.skipped != "" {
 			continue
 		}
-		fmt.Fprintf(logw, "bench: == %s reference (%s %s)\n", v.column, o.python, o.script)
+		if u := reusable(v, variants[:i]); u != nil {
+			fmt.Fprintf(logw, "bench: == %s reference: the same configuration as the %s column (%s), not run again\n", v.column, u.column, v.config)
+			v.ref, v.sameAs = u.ref, u.column
+			continue
+		}
+		fmt.Fprintf(logw, "bench: == %s reference (%s %s; %s)\n", v.column, o.python, o.script, v.config)
 		if err := os.MkdirAll(v.outDir, 0o755); err != nil {
 			return err
 		}
-		v.ref, v.err = runReference(ctx, referenceRun{python: o.python, script: o.script, dataDir: exportDir, outDir: v.outDir,
-			sections: referenceSections(o.only), threads: o.torchThreads, libs: v.libs}, logw)
+		r := base
+		r.outDir, r.sections, r.config, r.libs = v.outDir, referenceSections(o.only), v.config, v.libs
+		v.ref, v.err = runReference(ctx, r, logw)
 		if v.err != nil {
 			// The Go figures took long to measure: print them anyway, fail at the end.
 			fmt.Fprintf(stderr, "bench: the %s reference failed: %v\n", v.column, v.err)
@@ -250,7 +280,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) (err erro
 		case v.err != nil:
 			t.Header = append(t.Header, HeaderLine{v.column, "failed: " + v.err.Error()})
 		default:
-			t.Header = append(t.Header, referenceHeader(v.column, v.ref, o.python))
+			t.Header = append(t.Header, referenceHeader(v, o.python))
 		}
 		t.Columns = append(t.Columns, v.column)
 		refs = append(refs, v.ref)
@@ -265,10 +295,21 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) (err erro
 	if err := t.WriteText(stdout); err != nil {
 		return err
 	}
+	if probe != nil {
+		fmt.Fprintln(stdout)
+		if err := probe.WriteText(stdout); err != nil {
+			return err
+		}
+	}
 	if o.markdown {
 		fmt.Fprintln(stdout)
 		if err := t.WriteMarkdown(stdout); err != nil {
 			return err
+		}
+		if probe != nil {
+			if err := probe.WriteMarkdown(stdout); err != nil {
+				return err
+			}
 		}
 	}
 	f, err := os.Create(filepath.Join(o.outDir, "table.md"))
@@ -283,15 +324,81 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) (err erro
 	if err := t.WriteMarkdown(f); err != nil {
 		return err
 	}
+	if probe != nil {
+		if err := probe.WriteMarkdown(f); err != nil {
+			return err
+		}
+	}
 	return refErr
+}
+
+// reusable returns the earlier column whose run the best column v takes
+// over, or nil: the probe's choice may be a configuration that already ran
+// (e.g. OpenBLAS as the environment sets it, PyTorch's default of 1 thread
+// and a DataLoader), which is then not run again.
+func reusable(v *referenceVariant, earlier []*referenceVariant) *referenceVariant {
+	if v.chosen == "" {
+		return nil
+	}
+	for _, u := range earlier {
+		if u.ref != nil && u.err == nil && effectiveConfig(u.config, u.ref) == v.config {
+			return u
+		}
+	}
+	return nil
+}
+
+// bestColumn is the title of the probe's column.
+const bestColumn = "PyTorch (best)"
+
+// probeBest runs the probe over every configuration available here (the
+// OpenBLAS ones only where the OpenBLAS column can run) and returns its table
+// and the "PyTorch (best)" column: the fastest configuration, or a skipped
+// column if every probe failed.
+func probeBest(ctx context.Context, o options, variants []*referenceVariant, base referenceRun, trainRows int, logw io.Writer) (*ProbeTable, *referenceVariant) {
+	libs := ""
+	for _, v := range variants {
+		if v.config.BLAS == blasOpenBLAS && v.skipped == "" {
+			libs = v.libs
+		}
+	}
+	configs := probeConfigs(libs != "", tuningSet(os.Environ()), o.probeThreads)
+	fmt.Fprintf(logw, "bench: == probe: %d configurations of the reference\n", len(configs))
+	results := runProbes(ctx, base, configs, libs, filepath.Join(o.outDir, "probe"), logw)
+	best := bestProbe(results)
+	epochs := "the probe's epochs"
+	for _, r := range results {
+		if n, ok := r.Ref.valueOK("probe/epochs"); ok {
+			epochs = fmt.Sprintf("%d epochs", int(n))
+			break
+		}
+	}
+	table := &ProbeTable{Results: results, Best: best,
+		Title: fmt.Sprintf("probe (how the %s column was chosen): one reference process per configuration, %s of the seed recipe on the %d training rows "+
+			"(batch 64, validation loss every epoch); s per epoch is its fastest epoch, wall time; the fastest configuration is chosen", bestColumn, epochs, trainRows)}
+	v := &referenceVariant{column: bestColumn, outDir: filepath.Join(o.outDir, "reference-best")}
+	if best < 0 {
+		v.skipped = fmt.Sprintf("every one of the %d probes failed (see above)", len(results))
+		return table, v
+	}
+	v.config = results[best].Config
+	if v.config.BLAS != blasInstalled {
+		v.libs = libs
+	}
+	v.chosen = fmt.Sprintf("the fastest of %d probe configurations (%s per epoch)", len(results), formatValue(results[best].Seconds, Seconds))
+	fmt.Fprintf(logw, "bench: probe: fastest %s, %s per epoch\n", v.config, formatValue(results[best].Seconds, Seconds))
+	return table, v
 }
 
 // referenceVariant is one run of the reference: a value and a ratio column.
 type referenceVariant struct {
-	column  string // its columns' title
-	outDir  string // its --out: where it leaves files for the Go side, and reference.json
-	libs    string // put first on its LD_LIBRARY_PATH; "" runs it as installed
-	skipped string // why it does not run ("": it runs)
+	column  string      // its columns' title
+	config  torchConfig // BLAS choice, threads, loader
+	outDir  string      // its --out: where it leaves files for the Go side, and reference.json
+	libs    string      // put first on its LD_LIBRARY_PATH; "" runs it as installed
+	skipped string      // why it does not run ("": it runs)
+	chosen  string      // for the best column: how the probe chose it
+	sameAs  string      // the earlier column whose run it reuses (the same configuration)
 	ref     *Reference
 	err     error
 }
@@ -326,11 +433,13 @@ func referenceVariants(ctx context.Context, o *options, logw io.Writer) (variant
 		}
 		return nil, whyNot, nil
 	}
-	variants = append(variants, &referenceVariant{column: "PyTorch", outDir: filepath.Join(o.outDir, "reference")})
+	variants = append(variants, &referenceVariant{column: "PyTorch", outDir: filepath.Join(o.outDir, "reference"),
+		config: torchConfig{BLAS: blasInstalled, Threads: o.torchThreads, Loader: loaderDataLoader}})
 	if !o.openblas {
 		return variants, "", nil
 	}
-	v := &referenceVariant{column: "PyTorch + OpenBLAS", outDir: filepath.Join(o.outDir, "reference-openblas"), libs: o.openblasDir}
+	v := &referenceVariant{column: "PyTorch + OpenBLAS", outDir: filepath.Join(o.outDir, "reference-openblas"), libs: o.openblasDir,
+		config: torchConfig{BLAS: blasOpenBLAS, Threads: o.torchThreads, Loader: loaderDataLoader}}
 	switch {
 	case v.libs != "":
 		if err := checkOpenBLASDir(v.libs); err != nil {

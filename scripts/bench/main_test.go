@@ -32,6 +32,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-reference=false", "-install"}, "-install is for the reference, which -reference=false turns off"},
 		{[]string{"-reference=false", "-python", "python3"}, "-python is for the reference"},
 		{[]string{"-openblas=false", "-openblas-dir", "/usr/lib"}, "-openblas-dir is for the OpenBLAS run, which -openblas=false turns off"},
+		{[]string{"-reference=false", "-probe"}, "-probe is for the reference"},
+		{[]string{"-probe=false", "-probe-threads", "1"}, "-probe-threads is for the probe, which -probe=false turns off"},
+		{[]string{"-probe-threads", "1,0"}, `-probe-threads: "0" is not a positive thread count`},
+		{[]string{"-probe-threads", ""}, `-probe-threads: "" is not a positive thread count`},
 	} {
 		err := run(context.Background(), &bytes.Buffer{}, &bytes.Buffer{}, c.args)
 		var usage cli.UsageError
@@ -108,16 +112,33 @@ func TestReferenceScript(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	ref, err := runReference(context.Background(), referenceRun{python: DefaultPython, script: script, dataDir: dir, outDir: dir,
-		sections: []string{"epoch", "fisher-all", "protocol", "shadow", "not-a-python-section"}}, &stderr)
+		sections: []string{"ensemble", "epoch", "fisher-all", "probe", "protocol", "shadow", "not-a-python-section"},
+		config:   torchConfig{Threads: 1, Loader: loaderIndex}}, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	for _, key := range []string{"seconds/train_full", "seconds/prune_finetune/0.5", "seconds/total_protocol", "epochs/full",
 		"test_accuracy/pruned_0.5", "seconds/fisher_all_closed_form", "seconds/fisher_all_loop_extrapolated",
-		"seconds/shadow_one", "seconds/epoch_index", "cpu_seconds/total_protocol", "cpu_seconds/epoch_dataloader", "peak_rss_mb", "threads"} {
+		"seconds/shadow_one", "seconds/epoch_index", "cpu_seconds/total_protocol", "cpu_seconds/epoch_dataloader", "peak_rss_mb", "threads",
+		"seconds/ensemble_per_model_epoch", "cpu_seconds/ensemble_per_model_epoch", "ensemble/epochs", "test_accuracy/ensemble_mean",
+		"seconds/probe_epoch", "cpu_seconds/probe_epoch", "probe/epochs"} {
 		if _, ok := ref.Values[key]; !ok {
 			t.Errorf("reference output lacks %s", key)
 		}
+	}
+	// --threads, --loader and --ensemble-models reached it; the ensemble's
+	// per-model-epoch time is its wall time over models × epochs.
+	if loader, _ := ref.String("loader"); ref.Values["threads"] != 1 || loader != loaderIndex || ref.Values["ensemble/models"] != shadowModels {
+		t.Errorf("threads %v, loader %q, ensemble models %v; want 1, index, %d", ref.Values["threads"], loader, ref.Values["ensemble/models"], shadowModels)
+	}
+	if got, want := ref.Values["seconds/ensemble_per_model_epoch"], ref.Values["seconds/ensemble"]/(shadowModels*ref.Values["ensemble/epochs"]); !sameFloat(got, want) {
+		t.Errorf("ensemble per model-epoch %v, want %v", got, want)
+	}
+	if _, ok := ref.Raw["openblas"]; !ok {
+		t.Error("reference output lacks openblas (null without OpenBLAS)")
+	}
+	if _, ok := ref.Raw["openblas_env"].(map[string]any); !ok {
+		t.Error("reference output lacks openblas_env")
 	}
 	// The per-row loop and the closed form agree; the closed form's file is in fimprune's layout.
 	if d := ref.Values["fisher_loop_vs_closed_form_max_rel_diff"]; !(d < 1e-4) {
@@ -167,7 +188,7 @@ func TestHelpPlaceholders(t *testing.T) {
 	if err := run(context.Background(), &bytes.Buffer{}, &stderr, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	bools := []string{"install", "markdown", "openblas", "quiet", "reference"}
+	bools := []string{"install", "markdown", "openblas", "probe", "quiet", "reference"}
 	missing, listed := testsupport.MissingPlaceholders(stderr.String(), bools...)
 	for _, name := range missing {
 		t.Errorf("-%s has no placeholder in -h", name)

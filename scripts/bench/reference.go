@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,6 +62,15 @@ func (r *Reference) String(key string) (string, bool) {
 	}
 	s, ok := r.Raw[key].(string)
 	return s, ok
+}
+
+// valueOK is Values[key] on a possibly nil reference.
+func (r *Reference) valueOK(key string) (float64, bool) {
+	if r == nil {
+		return 0, false
+	}
+	v, ok := r.Values[key]
+	return v, ok
 }
 
 // Notes returns the reference's own remarks (what it extrapolated, what it could not run).
@@ -162,27 +172,32 @@ func referenceSections(selected []Benchmark) []string {
 // referenceRun is one invocation of the reference script.
 type referenceRun struct {
 	python, script  string
-	dataDir, outDir string   // the export it reads; where it writes files for the Go side
-	sections        []string // its --only
-	threads         int      // its --threads (0: PyTorch's default)
-	libs            string   // put first on LD_LIBRARY_PATH ("" leaves it)
+	dataDir, outDir string      // the export it reads; where it writes files for the Go side
+	sections        []string    // its --only
+	config          torchConfig // its --threads and --loader; BLAS says whether to unset openBLASTuning
+	libs            string      // put first on LD_LIBRARY_PATH ("" leaves it)
+}
+
+// args are the reference script's command-line arguments.
+func (r referenceRun) args() []string {
+	args := []string{r.script, "--data", r.dataDir, "--out", r.outDir, "--only", strings.Join(r.sections, ",")}
+	if r.config.Threads > 0 {
+		args = append(args, "--threads", fmt.Sprint(r.config.Threads))
+	}
+	if r.config.Loader != "" {
+		args = append(args, "--loader", r.config.Loader)
+	}
+	if slices.Contains(r.sections, "ensemble") {
+		args = append(args, "--ensemble-models", fmt.Sprint(shadowModels))
+	}
+	return args
 }
 
 // runReference runs the reference script, with its progress on log; it
 // keeps its raw output in outDir/reference.json.
 func runReference(ctx context.Context, r referenceRun, log io.Writer) (*Reference, error) {
-	args := []string{r.script, "--data", r.dataDir, "--out", r.outDir, "--only", strings.Join(r.sections, ",")}
-	if r.threads > 0 {
-		args = append(args, "--threads", fmt.Sprint(r.threads))
-	}
-	cmd := exec.CommandContext(ctx, r.python, args...)
-	if r.libs != "" {
-		path := r.libs
-		if old := os.Getenv("LD_LIBRARY_PATH"); old != "" {
-			path += string(os.PathListSeparator) + old
-		}
-		cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+path)
-	}
+	cmd := exec.CommandContext(ctx, r.python, r.args()...)
+	cmd.Env = referenceEnv(os.Environ(), r.libs, r.config.BLAS == blasOpenBLASDetect)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, log
 	if err := cmd.Run(); err != nil {

@@ -84,12 +84,7 @@ func (t Table) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "%s: %s\n", h.Key, h.Value)
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(t.titles(), "\t"))
-	for _, r := range t.Rows {
-		fmt.Fprintln(tw, strings.Join(t.cells(r), "\t"))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := writeTextGrid(w, t.titles(), t.allCells()); err != nil {
 		return err
 	}
 	for _, n := range t.Notes {
@@ -104,15 +99,8 @@ func (t Table) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(w, "- %s: %s\n", h.Key, escapeCell(h.Value))
 	}
 	fmt.Fprintln(w)
-	titles := t.titles()
-	fmt.Fprintf(w, "| %s |\n", strings.Join(titles, " | "))
-	fmt.Fprintf(w, "| --- |%s\n", strings.Repeat(" ---: |", len(titles)-1))
-	for _, r := range t.Rows {
-		cells := t.cells(r)
-		for i, c := range cells {
-			cells[i] = escapeCell(c)
-		}
-		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	if err := writeMarkdownGrid(w, t.titles(), t.allCells(), 1); err != nil {
+		return err
 	}
 	if len(t.Notes) > 0 {
 		fmt.Fprintln(w)
@@ -122,6 +110,41 @@ func (t Table) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+func (t Table) allCells() [][]string {
+	out := make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		out[i] = t.cells(r)
+	}
+	return out
+}
+
+// writeTextGrid writes titles and rows in aligned columns.
+func writeTextGrid(w io.Writer, titles []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(titles, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// writeMarkdownGrid writes titles and rows as a Markdown table; the columns
+// from index rightFrom on are right-aligned (numbers).
+func writeMarkdownGrid(w io.Writer, titles []string, rows [][]string, rightFrom int) error {
+	fmt.Fprintf(w, "| %s |\n", strings.Join(titles, " | "))
+	fmt.Fprintf(w, "|%s%s\n", strings.Repeat(" --- |", rightFrom), strings.Repeat(" ---: |", len(titles)-rightFrom))
+	for _, r := range rows {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = escapeCell(c)
+		}
+		if _, err := fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | ")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // escapeCell keeps a pipe from splitting a Markdown cell.
