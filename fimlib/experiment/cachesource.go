@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "61bf3ab7615699c6cfa2b7bd802fddceace3e9c04aaff169fecca0e5e29be1a1"
+const cacheSourceHash = "baffd9437d127f3f102d94683772c91a5c96bc45a1e2fff9b570c1c091a97cc6"
