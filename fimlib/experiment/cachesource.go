@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "baffd9437d127f3f102d94683772c91a5c96bc45a1e2fff9b570c1c091a97cc6"
+const cacheSourceHash = "982ede16be6ec1fbbc4bad02bbdefed98e14891ec6c451895a9ffe2f37a2e492"

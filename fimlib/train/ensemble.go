@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -353,11 +354,15 @@ type ensembleExec struct {
 	drop    []*rand.Rand
 	eps     float64
 
-	// The step's inputs, in gradientGraph's order, kept from step to step:
-	// on a backend with shared buffers (go) they are the buffers the graph
-	// reads, filled in place, so no input is copied or allocated per step.
+	// The step's inputs, in gradientGraph's order, kept from step to step,
+	// and a writable view of each (bufs). On a backend with shared buffers
+	// (go) a view is the buffer the graph reads, so nothing is copied or
+	// allocated per step, and the parameters live there: params[l] is
+	// bufs[the layer's input]. Otherwise a view is host memory copied into
+	// its tensor before each execution (shared[i] false).
 	inputs []*tensors.Tensor
-	drops  [][]float32 // per hidden layer, [K, width, batch]
+	bufs   [][]float32
+	shared []bool
 }
 
 // Positions in ensembleExec.inputs.
@@ -454,13 +459,12 @@ func newEnsembleExec(backend compute.Backend, arch mlp.Arch, d Data, cfg Config,
 // layerSize is one member's number of values of layer l: out × (in+1).
 func (e *ensembleExec) layerSize(l int) int { return e.out[l] * (e.in[l] + 1) }
 
-// compile allocates the step's inputs and builds the step's graph.
+// compile allocates the step's inputs, moves the parameters into theirs,
+// and builds the step's graph.
 func (e *ensembleExec) compile(backend compute.Backend) error {
 	k, b, f, layers := e.k, e.b, e.arch.Inputs+1, len(e.in)
 	dims := [][]int{{k, f, b}, {k, b, f}, {k, e.arch.Classes, b}, {k, b}}
-	e.drops = make([][]float32, layers-1)
-	for l := range e.drops {
-		e.drops[l] = make([]float32, k*e.out[l]*b)
+	for l := range layers - 1 {
 		dims = append(dims, []int{k, e.out[l], b})
 	}
 	for l := range layers {
@@ -470,12 +474,29 @@ func (e *ensembleExec) compile(backend compute.Backend) error {
 		dims = append(dims, []int{k, e.in[l], e.out[l]})
 	}
 	e.inputs = make([]*tensors.Tensor, len(dims))
+	e.bufs = make([][]float32, len(dims))
+	e.shared = make([]bool, len(dims))
 	for i, d := range dims {
 		t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, d...))
 		if err != nil {
 			return fmt.Errorf("train: ensemble step input: %w", err)
 		}
 		e.inputs[i] = t
+		if t.IsShared() {
+			// The view outlives the callback: a shared tensor's flat data
+			// is the backend buffer itself, which lives as long as t.
+			err = tensors.MutableFlatData(t, func(flat []float32) { e.bufs[i] = flat })
+			e.shared[i] = true
+		} else {
+			e.bufs[i] = make([]float32, t.Size())
+		}
+		if err != nil {
+			return fmt.Errorf("train: ensemble step input: %w", err)
+		}
+	}
+	for l := range e.params {
+		copy(e.bufs[e.paramInput(l)], e.params[l])
+		e.params[l] = e.bufs[e.paramInput(l)]
 	}
 	exec, err := model.NewExec(backend, model.NewStore(), func(_ *model.Scope, in []*Node) []*Node {
 		return e.gradientGraph(in)
@@ -487,9 +508,39 @@ func (e *ensembleExec) compile(backend compute.Backend) error {
 	return nil
 }
 
-// fill writes into one of the step's inputs.
-func fill(t *tensors.Tensor, write func(flat []float32)) error {
-	return tensors.MutableFlatData(t, write)
+// paramInput is the position of layer l's parameters in the step's inputs.
+func (e *ensembleExec) paramInput(l int) int { return inDrops + len(e.in) - 1 + l }
+
+// weightsIOInput is the position of layer l's (≥ 1) weights as [K, in, out].
+func (e *ensembleExec) weightsIOInput(l int) int { return inDrops + 2*len(e.in) - 2 + l }
+
+// syncInputs copies the host views of inputs that are not shared into
+// their tensors.
+func (e *ensembleExec) syncInputs(which ...int) error {
+	for _, i := range which {
+		if e.shared[i] {
+			continue
+		}
+		if err := tensors.MutableFlatData(e.inputs[i], func(flat []float32) { copy(flat, e.bufs[i]) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forMembers runs fn on consecutive ranges of members, in parallel on the
+// available cores when the ensemble is large enough for it to pay.
+func (e *ensembleExec) forMembers(fn func(lo, hi int)) {
+	workers := min(e.k/4, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		fn(0, e.k)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { fn(w*e.k/workers, (w+1)*e.k/workers) })
+	}
+	wg.Wait()
 }
 
 // toInternal writes one member's layer l from mlp's layout (weights [in,
@@ -598,79 +649,63 @@ func (e *ensembleExec) gradientGraph(in []*Node) []*Node {
 // in the graph, then Adam on the host for the members with active[m],
 // followed by their masks. Only active members draw dropout masks.
 func (e *ensembleExec) step(idx []int32, w []float32, active []bool) ([]float32, error) {
-	k, b, f, c := e.k, e.b, e.arch.Inputs, e.arch.Classes
-	for m := 0; m < k; m++ {
-		for l, drop := range e.drops {
-			e.drawDropout(drop[m*e.out[l]*b:(m+1)*e.out[l]*b], m, active[m])
-		}
-	}
-	err := errors.Join(
-		fill(e.inputs[inXT], func(xT []float32) {
-			for m := range k {
-				xT := xT[m*(f+1)*b : (m+1)*(f+1)*b]
-				for i := range b {
-					for j, v := range e.d.X[int(idx[m*b+i])*f:][:f] {
-						xT[j*b+i] = v
-					}
-					xT[f*b+i] = 1
+	b, f, c, layers := e.b, e.arch.Inputs, e.arch.Classes, len(e.in)
+	xT, x, yT, wN := e.bufs[inXT], e.bufs[inX], e.bufs[inYT], e.bufs[inWN]
+	e.forMembers(func(lo, hi int) {
+		for m := lo; m < hi; m++ {
+			xT := xT[m*(f+1)*b : (m+1)*(f+1)*b]
+			for i := range b {
+				row := int(idx[m*b+i])
+				src := e.d.X[row*f : (row+1)*f]
+				for j, v := range src {
+					xT[j*b+i] = v
 				}
-			}
-		}),
-		fill(e.inputs[inX], func(x []float32) {
-			for r, row := range idx {
-				copy(x[r*(f+1):], e.d.X[int(row)*f:][:f])
+				xT[f*b+i] = 1
+				r := m*b + i
+				copy(x[r*(f+1):], src)
 				x[r*(f+1)+f] = 1
 			}
-		}),
-		fill(e.inputs[inYT], func(yT []float32) {
+			yT := yT[m*c*b : (m+1)*c*b]
 			clear(yT)
-			for r, row := range idx {
-				m, i := r/b, r%b
-				yT[(m*c+int(e.d.Y[row]))*b+i] = 1
+			for i := range b {
+				yT[int(e.d.Y[idx[m*b+i]])*b+i] = 1
 			}
-		}),
-		fill(e.inputs[inWN], func(wN []float32) {
-			for m := range k {
-				var sum float32
-				for _, v := range w[m*b : (m+1)*b] {
-					sum += float32(math.Abs(float64(v)))
-				}
-				if sum == 0 {
-					sum = 1
-				}
-				for i := m * b; i < (m+1)*b; i++ {
-					wN[i] = w[i] / sum
-				}
+			var sum float32
+			for _, v := range w[m*b : (m+1)*b] {
+				sum += float32(math.Abs(float64(v)))
 			}
-		}))
-	for l, drop := range e.drops {
-		err = errors.Join(err, fill(e.inputs[inDrops+l], func(d []float32) { copy(d, drop) }))
-	}
-	layers := len(e.in)
-	weightsIO := inDrops + len(e.drops) + layers
-	for l := 1; l < layers; l++ {
-		size := e.layerSize(l)
-		err = errors.Join(err, fill(e.inputs[weightsIO+l-1], func(io []float32) {
-			in, out := e.in[l], e.out[l]
-			for m := range k {
-				src, dst := e.params[l][m*size:(m+1)*size], io[m*in*out:(m+1)*in*out]
+			if sum == 0 {
+				sum = 1
+			}
+			for i := m * b; i < (m+1)*b; i++ {
+				wN[i] = w[i] / sum
+			}
+			for l := range layers - 1 {
+				size := e.out[l] * b
+				e.drawDropout(e.bufs[inDrops+l][m*size:(m+1)*size], m, active[m])
+			}
+			for l := 1; l < layers; l++ {
+				in, out, size := e.in[l], e.out[l], e.layerSize(l)
+				src, dst := e.params[l][m*size:(m+1)*size], e.bufs[e.weightsIOInput(l)][m*in*out:(m+1)*in*out]
 				for o := range out {
 					for i, v := range src[o*(in+1) : o*(in+1)+in] {
 						dst[i*out+o] = v
 					}
 				}
 			}
-		}))
+		}
+	})
+	all := make([]int, len(e.inputs))
+	for i := range all {
+		all[i] = i
 	}
-	params, perr := e.paramInputs()
-	if err = errors.Join(err, perr); err != nil {
+	if err := e.syncInputs(all...); err != nil {
 		return nil, err
 	}
 	args := make([]any, len(e.inputs))
 	for i, t := range e.inputs {
 		args[i] = t
 	}
-	copy(args[inDrops+len(e.drops):], params)
 	out, err := e.exec.Call(args...)
 	if err != nil {
 		return nil, err
@@ -689,21 +724,19 @@ func (e *ensembleExec) step(idx []int32, w []float32, active []bool) ([]float32,
 	for l := range e.params {
 		size := e.layerSize(l)
 		err := tensors.ConstFlatData(out[1+l], func(grad []float32) {
-			var wg sync.WaitGroup
-			for m, on := range active {
-				if !on {
-					continue
+			e.forMembers(func(lo, hi int) {
+				for m := lo; m < hi; m++ {
+					if !active[m] {
+						continue
+					}
+					var mask []float32
+					if e.masks[l] != nil {
+						mask = e.masks[l][m*size : (m+1)*size]
+					}
+					p := func(v []float32) []float32 { return v[m*size : (m+1)*size] }
+					e.adam(m, p(e.params[l]), p(e.m1[l]), p(e.m2[l]), p(grad), mask)
 				}
-				lo, hi := m*size, (m+1)*size
-				var mask []float32
-				if e.masks[l] != nil {
-					mask = e.masks[l][lo:hi]
-				}
-				wg.Go(func() {
-					e.adam(m, e.params[l][lo:hi], e.m1[l][lo:hi], e.m2[l][lo:hi], grad[lo:hi], mask)
-				})
-			}
-			wg.Wait()
+			})
 		})
 		if err != nil {
 			return nil, err
@@ -804,17 +837,16 @@ func (e *ensembleExec) subset(backend compute.Backend, slots []int) (*ensembleEx
 	return n, nil
 }
 
-// paramInputs copies the current parameters into the step's parameter
-// inputs and returns those, e.g. for [ensembleEval.meanLoss].
+// paramInputs returns the current parameters as graph inputs, e.g. for
+// [ensembleEval.meanLoss].
 func (e *ensembleExec) paramInputs() ([]any, error) {
-	first := inDrops + len(e.drops)
 	args := make([]any, len(e.params))
-	for l, p := range e.params {
-		t := e.inputs[first+l]
-		if err := fill(t, func(flat []float32) { copy(flat, p) }); err != nil {
+	for l := range e.params {
+		i := e.paramInput(l)
+		if err := e.syncInputs(i); err != nil {
 			return nil, err
 		}
-		args[l] = t
+		args[l] = e.inputs[i]
 	}
 	return args, nil
 }
