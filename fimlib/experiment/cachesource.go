@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "982ede16be6ec1fbbc4bad02bbdefed98e14891ec6c451895a9ffe2f37a2e492"
+const cacheSourceHash = "9780341138638f762b6c381f236d6938cc387afd2da9e27f0bca93be5ba5b499"

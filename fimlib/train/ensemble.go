@@ -123,7 +123,7 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 	defer func() { e.finalize() }()
 	var eval *ensembleEval
 	if val != nil {
-		eval = newEnsembleEval(backend, arch, k, val.Rows())
+		eval = newEnsembleEval(backend, arch, k, *val)
 		defer func() { eval.finalize() }()
 	}
 
@@ -205,7 +205,7 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 			if err != nil {
 				return nil, err
 			}
-			if vls, err = eval.meanLoss(*val, params); err != nil {
+			if vls, err = eval.meanLoss(params); err != nil {
 				return nil, fmt.Errorf("train %s: validation: %w", cfg.Name, err)
 			}
 		}
@@ -275,7 +275,7 @@ func FitEnsemble(ctx context.Context, backend compute.Backend, arch mlp.Arch, tr
 			e = next
 			if eval != nil {
 				eval.finalize()
-				eval = newEnsembleEval(backend, arch, len(live), val.Rows())
+				eval = newEnsembleEval(backend, arch, len(live), *val)
 			}
 			kept := make([]int, len(live))
 			for i, slot := range live {
@@ -860,13 +860,16 @@ func (e *ensembleExec) finalize() {
 
 // ensembleEval computes each member's mean loss on shared rows (dropout off),
 // in chunks of a fixed size so that one compiled graph serves them all and
-// memory stays bounded for large ensembles.
+// memory stays bounded for large ensembles. The rows' chunks (transposed,
+// ones-extended, padded with rows of weight 0) are built once and kept as
+// graph inputs: validation runs every epoch on the same rows.
 type ensembleEval struct {
-	exec           *model.Exec
-	chunk, classes int
+	exec   *model.Exec
+	chunks [][]*tensors.Tensor // per chunk: xT [in+1, chunk], yT [classes, chunk], w [chunk]
+	rows   int
 }
 
-func newEnsembleEval(backend compute.Backend, arch mlp.Arch, k, rows int) *ensembleEval {
+func newEnsembleEval(backend compute.Backend, arch mlp.Arch, k int, d Data) *ensembleEval {
 	exec := model.MustNewExec(backend, model.NewStore(), func(_ *model.Scope, in []*Node) *Node {
 		xT, yT, w, params := in[0], in[1], in[2], in[3:] // [in+1, chunk], [classes, chunk], [chunk]
 		// The first layer as one product over all members: [K, out, in+1]
@@ -886,8 +889,24 @@ func newEnsembleEval(backend compute.Backend, arch mlp.Arch, k, rows int) *ensem
 		return ReduceSum(Mul(perRow, InsertAxes(w, 0)), -1)                         // [K] loss sums
 	})
 	// ~8 M activations of the widest layer per chunk, at most 4,096 rows.
-	chunk := min(rows, 4096, max(256, (8<<20)/(k*widest(arch))))
-	return &ensembleEval{exec: exec, chunk: chunk, classes: arch.Classes}
+	c, f := min(d.Rows(), 4096, max(256, (8<<20)/(k*widest(arch)))), d.Features
+	v := &ensembleEval{exec: exec, rows: d.Rows()}
+	for lo := 0; lo < d.Rows(); lo += c {
+		xT, yT, w := make([]float32, (f+1)*c), make([]float32, arch.Classes*c), make([]float32, c)
+		for i := range min(c, d.Rows()-lo) {
+			for j, x := range d.X[(lo+i)*f : (lo+i+1)*f] {
+				xT[j*c+i] = x
+			}
+			xT[f*c+i] = 1
+			yT[int(d.Y[lo+i])*c+i] = 1
+			w[i] = 1
+		}
+		v.chunks = append(v.chunks, []*tensors.Tensor{
+			tensors.FromFlatDataAndDimensions(xT, f+1, c),
+			tensors.FromFlatDataAndDimensions(yT, arch.Classes, c),
+			tensors.FromFlatDataAndDimensions(w, c)})
+	}
+	return v
 }
 
 func widest(a mlp.Arch) int {
@@ -898,31 +917,12 @@ func widest(a mlp.Arch) int {
 	return w
 }
 
-// meanLoss returns each member's mean loss on d; params are the members'
-// parameters as graph inputs ([ensembleExec.paramInputs]).
-func (v *ensembleEval) meanLoss(d Data, params []any) ([]float64, error) {
+// meanLoss returns each member's mean loss on the rows; params are the
+// members' parameters as graph inputs ([ensembleExec.paramInputs]).
+func (v *ensembleEval) meanLoss(params []any) ([]float64, error) {
 	var sums []float64
-	c, f := v.chunk, d.Features
-	xT := make([]float32, (f+1)*c)
-	yT := make([]float32, v.classes*c)
-	w := make([]float32, c)
-	for lo := 0; lo < d.Rows(); lo += c {
-		hi := min(lo+c, d.Rows())
-		clear(xT)
-		clear(yT)
-		clear(w)
-		for i := range hi - lo {
-			for j, x := range d.X[(lo+i)*f : (lo+i+1)*f] {
-				xT[j*c+i] = x
-			}
-			xT[f*c+i] = 1
-			yT[int(d.Y[lo+i])*c+i] = 1
-			w[i] = 1
-		}
-		out, err := v.exec.Call(append([]any{
-			tensors.FromFlatDataAndDimensions(xT, f+1, c),
-			tensors.FromFlatDataAndDimensions(yT, v.classes, c),
-			tensors.FromFlatDataAndDimensions(w, c)}, params...)...)
+	for _, chunk := range v.chunks {
+		out, err := v.exec.Call(append([]any{chunk[0], chunk[1], chunk[2]}, params...)...)
 		if err != nil {
 			return nil, fmt.Errorf("train: ensemble validation: %w", err)
 		}
@@ -936,9 +936,16 @@ func (v *ensembleEval) meanLoss(d Data, params []any) ([]float64, error) {
 		}
 	}
 	for m := range sums {
-		sums[m] /= float64(d.Rows())
+		sums[m] /= float64(v.rows)
 	}
 	return sums, nil
 }
 
-func (v *ensembleEval) finalize() { v.exec.Finalize() }
+func (v *ensembleEval) finalize() {
+	v.exec.Finalize()
+	for _, chunk := range v.chunks {
+		for _, t := range chunk {
+			_ = t.FinalizeAll()
+		}
+	}
+}
