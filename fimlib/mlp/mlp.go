@@ -103,8 +103,9 @@ func (a Arch) Init(seed uint64) []Tensor {
 }
 
 // NewStore returns a gomlx store holding params as trainable variables. seed
-// drives the store's random stream (dropout); a fixed seed makes training
-// reproducible.
+// drives the store's random stream, which dropout in a training graph built
+// with [Arch.Forward] draws from (fimlib/train draws its dropout masks on the
+// host from the training seed instead, so its results do not depend on it).
 func NewStore(params []Tensor, seed int64) (*model.Store, error) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, seed)

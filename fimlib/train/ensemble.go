@@ -57,7 +57,9 @@ var stepHook func(slots []int, active []bool)
 // compiled graph: every parameter gains a leading model axis and each layer is
 // one batched matrix product, so a step costs about as many operations as one
 // model's step while doing K models' arithmetic. On the go backend a batch-64
-// step of one model is mostly per-operation overhead; ensembles amortise it.
+// step of one model runs in its small-matrix kernels and pays a cost per
+// operation; from about 8 members on, the products reach its packed,
+// multi-threaded kernels (BENCHMARKS.md, "Training speed, change by change").
 //
 // Each member follows cfg (learning rate, batch size, epochs, patience) on
 // its own: its own initialisation, shuffling order, row weights, mask, Adam
@@ -335,10 +337,14 @@ const shuffleStream, dropoutStream = 0x5eed, 0xd40f
 //     random bits, their conversion and the logical operations cost more
 //     than the layer's product, and a member's draws then do not depend on
 //     which other members share its ensemble.
-//   - Adam runs on the host in one fused pass per parameter tensor: in the
-//     graph it is about fifteen element-wise passes per tensor through the
-//     backend's generic kernels; the host loop also simply skips members
+//   - Adam runs on the host in one fused pass per parameter tensor (in
+//     AVX-512 lanes where the build and the CPU have them, adam_simd.go): in
+//     the graph it is about fifteen element-wise passes per tensor through
+//     the backend's generic kernels; the host loop also simply skips members
 //     that sit out a step.
+//   - The step's inputs are kept from step to step in the backend's shared
+//     buffers, which the host fills in place (the parameters live there),
+//     split over the cores for ensembles of 8 or more members.
 type ensembleExec struct {
 	exec    *model.Exec
 	arch    mlp.Arch

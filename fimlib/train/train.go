@@ -66,7 +66,8 @@ type Config struct {
 	Patience int
 	// AdamEpsilon is Adam's denominator constant (PyTorch's default is 1e-8).
 	AdamEpsilon float64
-	// Seed fixes the shuffling order (the dropout stream is fixed by the store's seed).
+	// Seed fixes the shuffling order and the dropout masks (two separate
+	// streams; see [Member.Seed]).
 	Seed uint64
 	// Mask, if not nil, holds a 0/1 tensor per masked parameter; masked entries
 	// are set to 0 inside every train step, after the optimiser's update, so
