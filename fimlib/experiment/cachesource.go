@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "9780341138638f762b6c381f236d6938cc387afd2da9e27f0bca93be5ba5b499"
+const cacheSourceHash = "a8a9fd229415f895dd35dbfa3dd8dcf28d24e021bf94b2fbacbbab17606d17d0"

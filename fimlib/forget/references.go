@@ -23,14 +23,17 @@ import (
 	"github.com/gomlx/compute"
 )
 
-// referenceVersion changes whenever the code that trains the references
-// changes what they are, so that a cache written before is not reused.
+// referenceVersion changes whenever this package's way of training the
+// references changes what they are, so that a cache written before is not
+// reused; a change of the training step itself is [train.StepVersion],
+// also in the key.
 const referenceVersion = "fimprune/forget-references/v1"
 
 // referenceKey is everything that determines a set of reference models;
 // its SHA-256 (over its JSON) is the cache key.
 type referenceKey struct {
 	Version       string              `json:"version"`
+	TrainStep     int                 `json:"train_step"`
 	Data          map[string]string   `json:"data_sha256"`
 	SplitSeed     int64               `json:"split_seed"`
 	ScalerRows    string              `json:"scaler_rows_sha256"`
@@ -83,7 +86,7 @@ func referenceModels(ctx context.Context, env unlearn.Env, o Options, card *mode
 	trainedHash.Write([]byte(card.TrainedRows.SHA256 + "\n" + idsHash))
 	recipe := env.Train.Recipe()
 	key := referenceKey{
-		Version: referenceVersion, Data: card.Data.SHA256, SplitSeed: card.Data.SplitSeed,
+		Version: referenceVersion, TrainStep: train.StepVersion, Data: card.Data.SHA256, SplitSeed: card.Data.SplitSeed,
 		ScalerRows: card.Scaler.FitRows.SHA256, Model: card.Model,
 		TrainedRows: hex.EncodeToString(trainedHash.Sum(nil)), TrainedCount: len(d.retain),
 		Recipe: recipe, References: k, Seed: o.Seed, Backend: o.Backend.Name(),

@@ -31,6 +31,10 @@ func fitAutodiff(backend compute.Backend, store *model.Store, arch mlp.Arch, tra
 		logits := arch.Forward(store, x).Logits
 		loss := Div(ReduceAllSum(Mul(mlp.Loss(logits, y), w)), ReduceAllSum(w))
 		opt.UpdateGraph(scope, g, loss)
+		for _, m := range cfg.Mask { // after the update, as fimprune's step does
+			v := store.GetVariable(m.Name)
+			v.SetNodeValue(Mul(v.NodeValue(g), Const(g, tensors.FromFlatDataAndDimensions(m.Values, m.Shape...))))
+		}
 		return loss
 	})
 	if err != nil {

@@ -70,6 +70,63 @@ func TestFitMatchesAutodiff(t *testing.T) {
 	}
 }
 
+// TestFitMatchesAutodiffMasked is TestFitMatchesAutodiff for a masked
+// fine-tune of a heavily pruned model (the protocol's case): 40 % of every
+// tensor pruned, the output layer's biases and all but a few of its weights
+// included, so that many rows reach the output through few units.
+func TestFitMatchesAutodiffMasked(t *testing.T) {
+	b := newBackend(t)
+	arch := smallArch
+	arch.Dropout = 0
+	trainData, _ := split(blobs(700, 6, 31), 500)
+	rng := rand.New(rand.NewPCG(5, 6))
+	params := arch.Init(8)
+	var mask []mlp.Tensor
+	for i, p := range params {
+		keep := make([]float32, len(p.Values))
+		for j := range keep {
+			out := i >= len(params)-2 // the output layer
+			if (out && (i == len(params)-1 || j%5 != 0)) || (!out && rng.Float64() < 0.4) {
+				params[i].Values[j] = 0
+				continue
+			}
+			keep[j] = 1
+		}
+		mask = append(mask, mlp.Tensor{Name: p.Name, Shape: p.Shape, Values: keep})
+	}
+	cfg := SeedFineTune
+	cfg.MaxEpochs, cfg.LearningRate, cfg.Seed, cfg.Mask = 6, 1e-3, 9, mask
+	ref, err := mlp.NewStore(params, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fitAutodiff(b, ref, arch, trainData, nil, cfg); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := arch.ReadParams(ref)
+	store, err := mlp.NewStore(params, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fit(b, store, arch, trainData, nil, cfg); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := arch.ReadParams(store)
+	if d := maxRelDiff(got, want); d > 1e-5 {
+		t.Errorf("masked Fit differs from the autodiff step: max relative difference %.3g", d)
+	}
+	for i, m := range mask {
+		for j, keep := range m.Values {
+			if keep == 0 && got[i].Values[j] != 0 {
+				t.Fatalf("%s[%d] = %g, masked", got[i].Name, j, got[i].Values[j])
+			}
+		}
+	}
+	if maxRelDiff(got, params) == 0 {
+		t.Error("fine-tuning changed nothing")
+	}
+}
+
 // TestEnsembleMembersAreIndependent trains a member alone and next to others
 // that see different rows, stop at different times and use another learning
 // rate: with dropout on (each member draws from its own stream), its result
