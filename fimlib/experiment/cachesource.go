@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "a8a9fd229415f895dd35dbfa3dd8dcf28d24e021bf94b2fbacbbab17606d17d0"
+const cacheSourceHash = "ed9e5d9ef3272638ee95b656ccaf6fad00779c1a716fc809a2a23864acfb1ada"

@@ -6,7 +6,8 @@
 // The design is the balanced one of the LiRA code: every row is IN for
 // exactly half of the shadows, chosen at random per row, so that each row's
 // IN and OUT statistics rest on the same number of models. The shadows train
-// together in ensembles ([train.FitEnsemble]), a row's absence being a
+// together in ensembles ([train.FitEnsemble]), two side by side on a
+// machine with two or more cores ([DefaultGraphs]), a row's absence being a
 // per-example weight of 0.
 //
 // Entry points: [Inclusion], [Train], [Set.LogProbabilities].
@@ -17,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/mlp"
@@ -30,9 +33,27 @@ type Config struct {
 	Seed   uint64 // inclusion, initialisation, shuffling and dropout
 	Arch   mlp.Arch
 	Train  train.Config // each shadow's recipe (the seed's: train.Seed)
-	// PerGraph is the most shadows trained in one ensemble graph (0: all).
-	// Larger ensembles amortise more per-step overhead and use more memory.
+	// PerGraph is the most shadows trained in one ensemble graph (0: an
+	// equal share of each of the Graphs). Larger ensembles amortise more
+	// per-step cost and use more memory.
 	PerGraph int
+	// Graphs is how many ensemble graphs train side by side (0:
+	// [DefaultGraphs]). A shadow's weights do not depend on it, nor on
+	// PerGraph: each member of an ensemble trains as if alone, to the bit.
+	Graphs int
+}
+
+// DefaultGraphs is the number of ensembles that train k shadows side by
+// side when Config.Graphs is 0: two on a machine with two or more cores when
+// each gets at least 8 shadows (from 8 members on an ensemble's products
+// reach the backend's packed kernels), else one. On the project's 2-core
+// machine two ensembles of 32 took 0.041 s per model-epoch against 0.049 s
+// for one of 64 (BENCHMARKS.md, "Training speed, change by change").
+func DefaultGraphs(k int) int {
+	if k >= 16 && runtime.GOMAXPROCS(0) >= 2 {
+		return 2
+	}
+	return 1
 }
 
 // Validate reports an unusable configuration.
@@ -42,6 +63,9 @@ func (c Config) Validate() error {
 	}
 	if c.PerGraph < 0 {
 		return fmt.Errorf("shadow: models per graph %d must not be negative", c.PerGraph)
+	}
+	if c.Graphs < 0 {
+		return fmt.Errorf("shadow: graphs %d must not be negative", c.Graphs)
 	}
 	if err := c.Arch.Validate(); err != nil {
 		return err
@@ -106,38 +130,77 @@ func TrainWith(ctx context.Context, backend compute.Backend, pool train.Data, va
 			return nil, fmt.Errorf("shadow: inclusion row %d has %d entries for %d pool rows", k, len(in[k]), pool.Rows())
 		}
 	}
-	set := &Set{Arch: cfg.Arch, In: in}
+	set := &Set{Arch: cfg.Arch, In: in, Params: make([][]mlp.Tensor, cfg.Models), History: make([]train.History, cfg.Models)}
+	graphs := cfg.Graphs
+	if graphs == 0 {
+		graphs = DefaultGraphs(cfg.Models)
+	}
+	graphs = min(graphs, cfg.Models)
 	per := cfg.PerGraph
 	if per == 0 {
-		per = cfg.Models
+		per = (cfg.Models + graphs - 1) / graphs
 	}
+	type chunk struct{ lo, hi int }
+	chunks := make(chan chunk, (cfg.Models+per-1)/per)
 	for lo := 0; lo < cfg.Models; lo += per {
-		hi := min(lo+per, cfg.Models)
-		members := make([]train.Member, 0, hi-lo)
-		for k := lo; k < hi; k++ {
-			w := make([]float32, pool.Rows())
-			for i, in := range set.In[k] {
-				if in {
-					w[i] = 1
+		chunks <- chunk{lo, min(lo+per, cfg.Models)}
+	}
+	close(chunks)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for range graphs {
+		wg.Go(func() {
+			for c := range chunks {
+				if err := trainChunk(ctx, backend, pool, val, cfg, set, c.lo, c.hi, progress); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+					return
 				}
 			}
-			seed := cfg.Seed ^ (uint64(k+1) * 0x9e3779b97f4a7c15)
-			members = append(members, train.Member{Name: fmt.Sprintf("shadow-%d", k), Init: cfg.Arch.Init(seed), Seed: seed, RowWeights: w})
-		}
-		tc := cfg.Train
-		tc.Name = fmt.Sprintf("shadows %d–%d of %d", lo+1, hi, cfg.Models)
-		tc.Progress = progress
-		res, err := train.FitEnsemble(ctx, backend, cfg.Arch, pool, val, tc, members)
-		if err != nil {
-			return nil, fmt.Errorf("shadow: %w", err)
-		}
-		for _, r := range res {
-			set.Params = append(set.Params, r.Params)
-			set.History = append(set.History, r.History)
-		}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	set.Seconds = time.Since(start).Seconds()
 	return set, nil
+}
+
+// trainChunk trains shadows lo…hi−1 as one ensemble and stores their
+// weights and histories in set (each index is written by one chunk only).
+func trainChunk(ctx context.Context, backend compute.Backend, pool train.Data, val *train.Data, cfg Config, set *Set, lo, hi int, progress *train.Progress) error {
+	members := make([]train.Member, 0, hi-lo)
+	for k := lo; k < hi; k++ {
+		w := make([]float32, pool.Rows())
+		for i, in := range set.In[k] {
+			if in {
+				w[i] = 1
+			}
+		}
+		seed := cfg.Seed ^ (uint64(k+1) * 0x9e3779b97f4a7c15)
+		members = append(members, train.Member{Name: fmt.Sprintf("shadow-%d", k), Init: cfg.Arch.Init(seed), Seed: seed, RowWeights: w})
+	}
+	tc := cfg.Train
+	tc.Name = fmt.Sprintf("shadows %d–%d of %d", lo+1, hi, cfg.Models)
+	tc.Progress = progress
+	res, err := train.FitEnsemble(ctx, backend, cfg.Arch, pool, val, tc, members)
+	if err != nil {
+		return fmt.Errorf("shadow: %w", err)
+	}
+	for i, r := range res {
+		set.Params[lo+i], set.History[lo+i] = r.Params, r.History
+	}
+	return nil
 }
 
 // LogProbabilities returns, per shadow, the row-major [rows, classes] class

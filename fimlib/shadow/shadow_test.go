@@ -107,6 +107,47 @@ func TestShadowsTrainOnTheirHalf(t *testing.T) {
 	}
 }
 
+// TestShadowsDoNotDependOnTheirGraphs trains the same 8 shadows in one
+// ensemble, in two side by side, and in ensembles of 3 (with dropout and
+// early stopping, so members leave their ensembles at different times): the
+// weights must be identical to the bit, as Config.Graphs promises.
+func TestShadowsDoNotDependOnTheirGraphs(t *testing.T) {
+	be, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch := mlp.Arch{Inputs: 8, Hidden: []int{64, 32}, Classes: 2, Dropout: 0.2}
+	pool, val := noisyRows(300, 8, 2), noisyRows(100, 8, 3)
+	cfg := Config{Models: 8, Seed: 5, Arch: arch, Train: train.Seed}
+	cfg.Train.MaxEpochs, cfg.Train.Patience, cfg.Train.LearningRate = 40, 2, 1e-2
+	var sets []*Set
+	for _, c := range []struct{ graphs, per int }{{1, 0}, {2, 0}, {2, 3}} {
+		cfg.Graphs, cfg.PerGraph = c.graphs, c.per
+		set, err := Train(context.Background(), be, pool, &val, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets = append(sets, set)
+	}
+	epochs := map[int]bool{}
+	for _, h := range sets[0].History {
+		epochs[h.Epochs] = true
+	}
+	if len(epochs) < 2 {
+		t.Fatalf("every shadow ran the same epochs (%v): the test does not exercise members leaving an ensemble", epochs)
+	}
+	for i, set := range sets[1:] {
+		if !reflect.DeepEqual(set.Params, sets[0].Params) {
+			t.Errorf("configuration %d: shadows differ from those trained in one ensemble", i+1)
+		}
+		for k := range set.History {
+			if set.History[k].Epochs != sets[0].History[k].Epochs || !reflect.DeepEqual(set.History[k].ValLoss, sets[0].History[k].ValLoss) {
+				t.Errorf("configuration %d, shadow %d: history differs", i+1, k)
+			}
+		}
+	}
+}
+
 // TestLiRAOnOverfitModels is LiRA end to end on real (tiny, overfit) models:
 // 17 shadows and a target, each trained on a random half of 200 rows with
 // random labels.

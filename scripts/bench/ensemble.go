@@ -15,7 +15,8 @@ import (
 
 // benchShadows trains 64 shadow models with the seed recipe (early stopping
 // on the validation split), each on a random half of the training rows, as
-// one ensemble (train.FitEnsemble through package shadow). Its cost per
+// shadow.Train does by default (train.FitEnsemble ensembles, two of 32 side
+// by side on a machine with two or more cores: shadow.DefaultGraphs). Its cost per
 // model-epoch is compared with the reference's batched ensemble (section
 // "ensemble": 64 models stacked into single tensors, trained for a fixed
 // number of epochs on the exported shadow half) and with its one shadow model
@@ -48,7 +49,7 @@ func benchShadows(ctx context.Context, env *Env) ([]Figure, error) {
 		acc += train.Accuracy(lp, env.Data.Test.Y) / float64(len(logp))
 	}
 	oneRef := RefKey("seconds/shadow_one")
-	label := fmt.Sprintf("%d shadow models, one ensemble", shadowModels)
+	label := shadowsLabel(shadowModels)
 	perModelEpoch := set.Seconds / float64(epochs)
 	return []Figure{
 		{Label: label + " (vs the reference's one shadow × 64)", Unit: Seconds, Go: set.Seconds, Ref: oneRef.Times(shadowModels)},
@@ -61,6 +62,16 @@ func benchShadows(ctx context.Context, env *Env) ([]Figure, error) {
 		{Label: "PyTorch batched ensemble: epochs timed (fixed, no early stopping)", Unit: Epochs, Go: noGo, Ref: RefKey("ensemble/epochs")},
 		{Label: "PyTorch batched ensemble: mean test accuracy after those epochs (a sanity check)", Unit: Accuracy, Go: noGo, Ref: RefKey("test_accuracy/ensemble_mean")},
 	}, nil
+}
+
+// shadowsLabel names the shadows rows by how shadow.Train splits k shadows
+// into ensembles on this machine.
+func shadowsLabel(k int) string {
+	g := shadow.DefaultGraphs(k)
+	if g == 1 {
+		return fmt.Sprintf("%d shadow models, one ensemble", k)
+	}
+	return fmt.Sprintf("%d shadow models, %d ensembles of %d side by side", k, g, (k+g-1)/g)
 }
 
 // deletionFraction is the pruning fraction of the deletion benchmark (the
