@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "ed9e5d9ef3272638ee95b656ccaf6fad00779c1a716fc809a2a23864acfb1ada"
+const cacheSourceHash = "e23011bf443bcc72cd76e31bb2b370958177ffa7e5e6baf8d9e4233677d3f741"

@@ -369,6 +369,7 @@ type ensembleExec struct {
 	// bufs[the layer's input]. Otherwise a view is host memory copied into
 	// its tensor before each execution (shared[i] false).
 	inputs []*tensors.Tensor
+	args   []any // inputs, as exec.Call takes them
 	bufs   [][]float32
 	shared []bool
 }
@@ -403,7 +404,6 @@ func newEnsembleExec(backend compute.Backend, arch mlp.Arch, d Data, cfg Config,
 			return nil, fmt.Errorf("train: layer %d's parameters are not a weight matrix and its bias", l)
 		}
 		e.in, e.out = append(e.in, w.Shape[0]), append(e.out, w.Shape[1])
-		e.nt = append(e.nt, useNT(l, k, e.b, e.in[l], e.out[l]))
 	}
 	for m, mem := range members {
 		e.lr[m] = cfg.LearningRate
@@ -481,7 +481,12 @@ func (e *ensembleExec) compile(backend compute.Backend) error {
 	for l := 1; l < layers; l++ {
 		dims = append(dims, []int{k, e.in[l], e.out[l]})
 	}
+	e.nt = make([]bool, layers)
+	for l := range layers {
+		e.nt[l] = useNT(l, k, b, e.in[l], e.out[l])
+	}
 	e.inputs = make([]*tensors.Tensor, len(dims))
+	e.args = make([]any, len(dims))
 	e.bufs = make([][]float32, len(dims))
 	e.shared = make([]bool, len(dims))
 	for i, d := range dims {
@@ -489,7 +494,7 @@ func (e *ensembleExec) compile(backend compute.Backend) error {
 		if err != nil {
 			return fmt.Errorf("train: ensemble step input: %w", err)
 		}
-		e.inputs[i] = t
+		e.inputs[i], e.args[i] = t, t
 		if t.IsShared() {
 			// The view outlives the callback: a shared tensor's flat data
 			// is the backend buffer itself, which lives as long as t.
@@ -522,18 +527,13 @@ func (e *ensembleExec) paramInput(l int) int { return inDrops + len(e.in) - 1 + 
 // weightsIOInput is the position of layer l's (≥ 1) weights as [K, in, out].
 func (e *ensembleExec) weightsIOInput(l int) int { return inDrops + 2*len(e.in) - 2 + l }
 
-// syncInputs copies the host views of inputs that are not shared into
-// their tensors.
-func (e *ensembleExec) syncInputs(which ...int) error {
-	for _, i := range which {
-		if e.shared[i] {
-			continue
-		}
-		if err := tensors.MutableFlatData(e.inputs[i], func(flat []float32) { copy(flat, e.bufs[i]) }); err != nil {
-			return err
-		}
+// syncInput copies the host view of input i into its tensor, unless the
+// two share their memory.
+func (e *ensembleExec) syncInput(i int) error {
+	if e.shared[i] {
+		return nil
 	}
-	return nil
+	return tensors.MutableFlatData(e.inputs[i], func(flat []float32) { copy(flat, e.bufs[i]) })
 }
 
 // forMembers runs fn on consecutive ranges of members, in parallel on the
@@ -703,18 +703,12 @@ func (e *ensembleExec) step(idx []int32, w []float32, active []bool) ([]float32,
 			}
 		}
 	})
-	all := make([]int, len(e.inputs))
-	for i := range all {
-		all[i] = i
+	for i := range e.inputs {
+		if err := e.syncInput(i); err != nil {
+			return nil, err
+		}
 	}
-	if err := e.syncInputs(all...); err != nil {
-		return nil, err
-	}
-	args := make([]any, len(e.inputs))
-	for i, t := range e.inputs {
-		args[i] = t
-	}
-	out, err := e.exec.Call(args...)
+	out, err := e.exec.Call(e.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -814,9 +808,6 @@ func (e *ensembleExec) readParams() [][]mlp.Tensor {
 // their parameters, Adam state, masks and random streams.
 func (e *ensembleExec) subset(backend compute.Backend, slots []int) (*ensembleExec, error) {
 	n := &ensembleExec{arch: e.arch, k: len(slots), b: e.b, d: e.d, eps: e.eps, in: e.in, out: e.out}
-	for l := range e.in {
-		n.nt = append(n.nt, useNT(l, n.k, n.b, n.in[l], n.out[l]))
-	}
 	pick := func(all []float32) []float32 {
 		if all == nil {
 			return nil
@@ -851,7 +842,7 @@ func (e *ensembleExec) paramInputs() ([]any, error) {
 	args := make([]any, len(e.params))
 	for l := range e.params {
 		i := e.paramInput(l)
-		if err := e.syncInputs(i); err != nil {
+		if err := e.syncInput(i); err != nil {
 			return nil, err
 		}
 		args[l] = e.inputs[i]
