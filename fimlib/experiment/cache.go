@@ -38,7 +38,7 @@ const CacheDir = "cache"
 // CacheVersion is part of every cache key. Bump it when a phase's code
 // changes what it computes: the key covers configuration, data, backend and
 // build, not the source code of fimlib.
-const CacheVersion = 7 // 2: attack scores from the log-softmax; 3: ROC curves in results; 4: the study records TPR at 0.1 % FPR; 5: study schema v3 (per-seed forget sets, RMIA, rotated U-LiRA, verdicts); 6: training draws dropout on the host from each model's shuffle seed (hand-written step for single models too); 7: the output layer's weight gradient by the dot-product kernel
+const CacheVersion = 8 // 2: attack scores from the log-softmax; 3: ROC curves in results; 4: the study records TPR at 0.1 % FPR; 5: study schema v3 (per-seed forget sets, RMIA, rotated U-LiRA, verdicts); 6: training draws dropout on the host from each model's shuffle seed (hand-written step for single models too); 7: the output layer's weight gradient by the dot-product kernel; 8: shadows as two ensembles side by side (same bits with the AVX-512 kernels, not with the plain build's)
 
 // Phase names one of the expensive, cacheable phases of a [Session].
 type Phase string

@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "e23011bf443bcc72cd76e31bb2b370958177ffa7e5e6baf8d9e4233677d3f741"
+const cacheSourceHash = "a7b762bd722291801fa7223a42b21e1cbbe2db3bc625e247770065c5bb20d0ca"

@@ -6,8 +6,8 @@
 // The design is the balanced one of the LiRA code: every row is IN for
 // exactly half of the shadows, chosen at random per row, so that each row's
 // IN and OUT statistics rest on the same number of models. The shadows train
-// together in ensembles ([train.FitEnsemble]), two side by side on a
-// machine with two or more cores ([DefaultGraphs]), a row's absence being a
+// together in ensembles ([train.FitEnsemble]), two side by side
+// ([DefaultGraphs]), a row's absence being a
 // per-example weight of 0.
 //
 // Entry points: [Inclusion], [Train], [Set.LogProbabilities].
@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"time"
 
@@ -39,18 +38,22 @@ type Config struct {
 	PerGraph int
 	// Graphs is how many ensemble graphs train side by side (0:
 	// [DefaultGraphs]). A shadow's weights do not depend on it, nor on
-	// PerGraph: each member of an ensemble trains as if alone, to the bit.
+	// PerGraph, beyond float rounding: each member of an ensemble trains as
+	// if alone (to the bit with the backend's AVX-512 kernels, see
+	// train.FitEnsemble).
 	Graphs int
 }
 
 // DefaultGraphs is the number of ensembles that train k shadows side by
-// side when Config.Graphs is 0: two on a machine with two or more cores when
-// each gets at least 8 shadows (from 8 members on an ensemble's products
-// reach the backend's packed kernels), else one. On the project's 2-core
-// machine two ensembles of 32 took 0.041 s per model-epoch against 0.049 s
-// for one of 64 (BENCHMARKS.md, "Training speed, change by change").
+// side when Config.Graphs is 0: two when each gets at least 8 shadows (from 8
+// members on an ensemble's products reach the backend's packed kernels),
+// else one. It does not look at the machine's cores, so that the split, and
+// with it the float rounding of a build whose kernels round differently by
+// ensemble size, is the same everywhere. On the project's 2-core machine two
+// ensembles of 32 took 0.041 s per model-epoch against 0.049 s for one of 64
+// (BENCHMARKS.md, "Training speed, change by change").
 func DefaultGraphs(k int) int {
-	if k >= 16 && runtime.GOMAXPROCS(0) >= 2 {
+	if k >= 16 {
 		return 2
 	}
 	return 1

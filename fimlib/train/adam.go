@@ -12,6 +12,11 @@ import "math"
 // bits.
 var adamUpdate = adamScalar
 
+// avx512Build reports a GOEXPERIMENT=simd build on a CPU with AVX-512, where
+// compute's go backend multiplies with its AVX-512 kernels; tests that
+// expect bit-for-bit equality across kernel choices check it.
+var avx512Build bool
+
 // adamConsts are one step's constants.
 type adamConsts struct {
 	b1, b2, debias1, debias2, lr, eps float32

@@ -7,6 +7,7 @@ import "simd/archsimd"
 func init() {
 	if archsimd.X86.AVX512() {
 		adamUpdate = adamAVX512
+		avx512Build = true
 	}
 }
 

@@ -127,6 +127,43 @@ func TestFitMatchesAutodiffMasked(t *testing.T) {
 	}
 }
 
+// TestEnsembleSizeKeepsMembersExact trains seed-recipe members (96 features,
+// 128 and 64 hidden units) in ensembles of 16, 8 and 1: the first two reach
+// the backend's packed kernels, the last its small-matrix ones. With the
+// AVX-512 kernels (GOEXPERIMENT=simd on an AVX-512 CPU) a member's weights
+// must be the same to the bit in all three; the plain build's kernels
+// round differently (3e-7 relative measured), so there they must agree to
+// 1e-5 (BENCHMARKS.md, "Training speed, change by change").
+func TestEnsembleSizeKeepsMembersExact(t *testing.T) {
+	b := newBackend(t)
+	trainData, val := split(blobs(3000, 96, 3), 2500)
+	cfg := Seed
+	cfg.MaxEpochs, cfg.Patience = 6, 2
+	members := make([]Member, 16)
+	for i := range members {
+		members[i] = Member{Name: fmt.Sprintf("m%d", i), Init: mlp.Seed.Init(uint64(i)), Seed: uint64(i)}
+	}
+	var runs [][]MemberResult
+	for _, k := range []int{16, 8, 1} {
+		res, err := FitEnsemble(context.Background(), b, mlp.Seed, trainData, &val, cfg, members[:k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, res)
+	}
+	for _, res := range runs[1:] {
+		for m := range res {
+			tol := 1e-5
+			if avx512Build {
+				tol = 0
+			}
+			if d := maxRelDiff(res[m].Params, runs[0][m].Params); d > tol {
+				t.Errorf("member %d in an ensemble of %d differs from the ensemble of 16: max relative difference %.3g", m, len(res), d)
+			}
+		}
+	}
+}
+
 // TestEnsembleMembersAreIndependent trains a member alone and next to others
 // that see different rows, stop at different times and use another learning
 // rate: with dropout on (each member draws from its own stream), its result

@@ -109,7 +109,7 @@ var benchmarks = []Benchmark{
 		Reference: []string{"shadow"}, Run: benchShadow},
 	{Name: "epoch", About: "one training epoch at batch 64 over the training split",
 		Reference: []string{"epoch"}, Run: benchEpoch},
-	{Name: "shadows", About: "64 shadow models (seed recipe, random halves) as shadow.Train trains them (train.FitEnsemble ensembles, two side by side on 2+ cores), against PyTorch's batched ensemble and its one shadow at a time",
+	{Name: "shadows", About: "64 shadow models (seed recipe, random halves) as shadow.Train trains them (train.FitEnsemble ensembles, two side by side), against PyTorch's batched ensemble and its one shadow at a time",
 		Reference: []string{"ensemble", "shadow"}, Run: benchShadows},
 	{Name: "deletion", About: "one deletion (Fisher + prune 0.2 + fine-tune, seed and fast recipes) against retraining, one model at a time",
 		Run: benchDeletion},

@@ -16,7 +16,7 @@ import (
 // benchShadows trains 64 shadow models with the seed recipe (early stopping
 // on the validation split), each on a random half of the training rows, as
 // shadow.Train does by default (train.FitEnsemble ensembles, two of 32 side
-// by side on a machine with two or more cores: shadow.DefaultGraphs). Its cost per
+// by side: shadow.DefaultGraphs). Its cost per
 // model-epoch is compared with the reference's batched ensemble (section
 // "ensemble": 64 models stacked into single tensors, trained for a fixed
 // number of epochs on the exported shadow half) and with its one shadow model
