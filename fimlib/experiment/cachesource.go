@@ -19,4 +19,4 @@ var cacheSourcePackages = []string{
 
 // cacheSourceHash is the hash of cacheSourcePackages' code that CacheVersion
 // was last reviewed against (see TestCacheVersionTracksSource).
-const cacheSourceHash = "a7b762bd722291801fa7223a42b21e1cbbe2db3bc625e247770065c5bb20d0ca"
+const cacheSourceHash = "b2e3c2b1b2665f0370ce166feff0aad1fd8c0e956e552f874aa234b258f998f3"

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fimprune/fimprune/fimlib/fisher"
+	"github.com/fimprune/fimprune/fimlib/internal/parallel"
 	"github.com/fimprune/fimprune/fimlib/mia"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/prune"
@@ -196,7 +197,7 @@ func (s *Session) PruneAll(ctx context.Context) error {
 			return nil
 		}
 	}
-	if err := parallel(ctx, s.cfg.Parallel, tasks...); err != nil {
+	if err := parallel.Run(ctx, s.cfg.Parallel, tasks...); err != nil {
 		return err
 	}
 	s.res.Models.Pruned = pruned

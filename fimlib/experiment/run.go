@@ -10,6 +10,7 @@ import (
 	"github.com/fimprune/fimprune/fimlib/adult"
 	"github.com/fimprune/fimprune/fimlib/backend"
 	"github.com/fimprune/fimprune/fimlib/experiment/rundir"
+	"github.com/fimprune/fimprune/fimlib/internal/parallel"
 	"github.com/fimprune/fimprune/fimlib/mia"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/results"
@@ -272,7 +273,7 @@ type trained struct {
 func (s *Session) TrainModels(ctx context.Context) error {
 	t0 := time.Now()
 	var full, retrain trained
-	err := parallel(ctx, s.cfg.Parallel,
+	err := parallel.Run(ctx, s.cfg.Parallel,
 		func(ctx context.Context) (err error) {
 			full, err = s.trainFromScratch(ctx, "full", s.d.Train)
 			return err
@@ -287,36 +288,5 @@ func (s *Session) TrainModels(ctx context.Context) error {
 	s.full, s.retrain = full, retrain
 	s.res.Models.Full, s.res.Models.Retrain = full.model, retrain.model
 	s.res.Timings.Train = time.Since(t0).Seconds()
-	return nil
-}
-
-// parallel runs tasks, at most n at a time, each with a context derived from
-// ctx that is cancelled as soon as one task fails (the others then stop
-// between two training steps instead of training to the end for nothing). It
-// returns the first failure, or ctx's error.
-func parallel(ctx context.Context, n int, tasks ...func(context.Context) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sem := make(chan struct{}, max(n, 1))
-	var wg sync.WaitGroup
-	for _, task := range tasks {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := task(ctx); err != nil {
-				cancel(err)
-			}
-		})
-	}
-	wg.Wait()
-	if cause := context.Cause(ctx); cause != nil {
-		return cause
-	}
 	return nil
 }

@@ -18,9 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
+	"github.com/fimprune/fimprune/fimlib/internal/parallel"
 	"github.com/fimprune/fimprune/fimlib/mlp"
 	"github.com/fimprune/fimprune/fimlib/train"
 	"github.com/gomlx/compute"
@@ -143,37 +143,15 @@ func TrainWith(ctx context.Context, backend compute.Backend, pool train.Data, va
 	if per == 0 {
 		per = (cfg.Models + graphs - 1) / graphs
 	}
-	type chunk struct{ lo, hi int }
-	chunks := make(chan chunk, (cfg.Models+per-1)/per)
+	var tasks []func(context.Context) error
 	for lo := 0; lo < cfg.Models; lo += per {
-		chunks <- chunk{lo, min(lo+per, cfg.Models)}
-	}
-	close(chunks)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	for range graphs {
-		wg.Go(func() {
-			for c := range chunks {
-				if err := trainChunk(ctx, backend, pool, val, cfg, set, c.lo, c.hi, progress); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					cancel()
-					return
-				}
-			}
+		hi := min(lo+per, cfg.Models)
+		tasks = append(tasks, func(ctx context.Context) error {
+			return trainChunk(ctx, backend, pool, val, cfg, set, lo, hi, progress)
 		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := parallel.Run(ctx, graphs, tasks...); err != nil {
+		return nil, err
 	}
 	set.Seconds = time.Since(start).Seconds()
 	return set, nil
